@@ -1,0 +1,15 @@
+"""gankit: the helper package of the GAN course.
+
+The notebooks teach; this package holds what they share. Modules:
+
+* ``gankit.data``      -- datasets: registry, checksummed downloads, loaders
+* ``gankit.profiles``  -- smoke / standard / full run profiles
+* ``gankit.seeding``   -- seed everything in one call
+* ``gankit.plots``     -- image grids, loss curves, GIFs
+* ``gankit.progress``  -- a progress bar for training loops
+* ``gankit.checks``    -- exercise checks with plain-word failures
+* ``gankit.judge``     -- the MNIST judge that scores generated digits
+* ``gankit.toy``       -- the 1-D toy GAN of notebook 00
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,108 @@
+"""Exercise checks: small tests that explain, in plain words, what is wrong.
+
+Visible "try it" cells and hidden graded tests both call these. Each check
+raises :class:`ExerciseError` (an ``AssertionError``, so nbgrader counts it as
+a failed test) whose message says what was expected and what was found.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class ExerciseError(AssertionError):
+    """An exercise answer is wrong; the message says how."""
+
+
+def _shape_text(shape) -> str:
+    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + (",)" if len(shape) == 1 else ")")
+
+
+def to_numpy(value) -> np.ndarray:
+    """Turn a tensor of any backend (or a number or list) into a NumPy array."""
+    import keras
+
+    if hasattr(value, "numpy") and not isinstance(value, np.ndarray):
+        try:
+            return np.asarray(value.numpy())
+        except Exception:  # e.g. a symbolic tensor
+            pass
+    return np.asarray(keras.ops.convert_to_numpy(value))
+
+
+def check_shape(value, expected, what: str = "output") -> None:
+    """``value`` (a tensor, array or model) has the expected shape; None matches any size."""
+    shape = tuple(value.output_shape if hasattr(value, "output_shape") else np.shape(value))
+    expected = tuple(expected)
+    same = len(shape) == len(expected) and all(e is None or s == e for s, e in zip(shape, expected))
+    if not same:
+        raise ExerciseError(f"{what} has shape {_shape_text(shape)}, expected {_shape_text(expected)}")
+
+
+def check_model_io(model, input_shape, output_shape, name: str = "model") -> None:
+    """A Keras model takes ``input_shape`` and returns ``output_shape`` (batch dim excluded)."""
+    import keras
+
+    if not isinstance(model, keras.Model):
+        raise ExerciseError(f"{name} should be a keras.Model, got {type(model).__name__}")
+    got_in = tuple(model.input_shape)[1:] if hasattr(model, "input_shape") else None
+    if got_in is not None and got_in != tuple(input_shape):
+        raise ExerciseError(
+            f"{name} input has shape {_shape_text((None,) + got_in)}, expected {_shape_text((None,) + tuple(input_shape))}"
+        )
+    probe = np.zeros((2,) + tuple(input_shape), dtype="float32")
+    out = to_numpy(model(probe, training=False))
+    if out.shape[1:] != tuple(output_shape):
+        raise ExerciseError(
+            f"{name} output has shape {_shape_text((None,) + out.shape[1:])}, "
+            f"expected {_shape_text((None,) + tuple(output_shape))}"
+        )
+
+
+def check_range(values, low: float, high: float, what: str = "values", hint: str = "") -> None:
+    """Every entry of ``values`` lies in [low, high]."""
+    array = to_numpy(values)
+    lo, hi = float(array.min()), float(array.max())
+    if lo < low - 1e-6 or hi > high + 1e-6:
+        raise ExerciseError(f"{what} range from {lo:.3g} to {hi:.3g}, expected within [{low}, {high}]. {hint}".strip())
+
+
+def check_close(value, expected, what: str = "value", rtol: float = 1e-4, atol: float = 1e-5,
+                hint: str = "") -> None:
+    """``value`` equals ``expected`` within tolerance, with the first mismatch in the message."""
+    got = to_numpy(value).astype("float64")
+    want = np.asarray(expected, dtype="float64")
+    if got.shape != want.shape and got.size == want.size == 1:
+        got, want = got.reshape(()), want.reshape(())
+    if got.shape != want.shape:
+        raise ExerciseError(f"{what} has shape {_shape_text(got.shape)}, expected {_shape_text(want.shape)}")
+    if not np.allclose(got, want, rtol=rtol, atol=atol, equal_nan=False):
+        index = np.unravel_index(np.argmax(np.abs(got - want)), got.shape) if got.ndim else ()
+        where = f" at index {tuple(int(i) for i in index)}" if got.ndim else ""
+        raise ExerciseError(
+            f"{what} is {got[index]:.6g}{where}, expected {want[index]:.6g}. {hint}".strip()
+        )
+
+
+def check_changed(before, after, what: str, hint: str = "") -> None:
+    """Some weights in ``after`` differ from ``before`` (lists of arrays): training moved them."""
+    moved = any(not np.array_equal(to_numpy(b), to_numpy(a)) for b, a in zip(before, after))
+    if not moved:
+        raise ExerciseError(f"{what} did not change. {hint}".strip())
+
+
+def check_unchanged(before, after, what: str, hint: str = "") -> None:
+    """All weights in ``after`` equal ``before``: nothing trained them."""
+    moved = any(not np.allclose(to_numpy(b), to_numpy(a)) for b, a in zip(before, after))
+    if moved:
+        raise ExerciseError(f"{what} changed, but should not have. {hint}".strip())
+
+
+def weights_of(model) -> list[np.ndarray]:
+    """A snapshot (copies) of a model's weights, for check_changed / check_unchanged."""
+    return [np.array(w) for w in model.get_weights()]
+
+
+def passed(message: str = "All checks passed.") -> None:
+    """Print a friendly line after a visible check cell succeeds."""
+    print("\u2714 " + message)
