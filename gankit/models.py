@@ -1,0 +1,71 @@
+"""Reference DCGAN builders for 28x28 MNIST digits (Radford et al. 2015, arXiv 1511.06434).
+
+Notebook 02 asks learners to write these themselves; the package keeps a reference
+copy for the benchmark, the tests and the solutions. Two sizes:
+
+* ``size="small"`` -- CPU-friendly (about 0.2 M parameters in G); digits appear in a
+  few thousand steps on a laptop CPU.
+* ``size="paper"`` -- the channel widths of the DCGAN paper scaled to 28x28 inputs
+  (512 -> 256 -> 128 filters in G, about 4 M parameters); meant for a GPU.
+
+The generator follows the paper's guidelines: no pooling, transposed convolutions
+with stride 2, batch normalisation and ReLU inside, ``tanh`` at the output (so the
+data must be scaled to [-1, 1]). The discriminator uses strided convolutions,
+LeakyReLU(0.2) and dropout, and ends in one logit (no sigmoid: pair it with a loss
+built for logits). It has no batch normalisation: the fused training step feeds it
+one concatenated real + fake batch, whose statistics batch normalisation would mix.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+# Channel widths: (generator widths from 7x7 up, discriminator widths from 28x28 down).
+SIZES = {
+    "small": ((64, 32), (32, 64)),
+    "paper": ((512, 256, 128), (128, 256)),
+}
+
+
+def _widths(size: str):
+    if size not in SIZES:
+        raise ValueError(f"size is {size!r}; choose one of {', '.join(SIZES)}.")
+    return SIZES[size]
+
+
+def dcgan_generator(latent_dim: int = 100, size: str = "small", channels: int = 1,
+                    name: str = "generator") -> keras.Model:
+    """A DCGAN generator: noise of width ``latent_dim`` -> images (28, 28, channels) in [-1, 1]."""
+    widths, _ = _widths(size)
+    model = keras.Sequential(name=name)
+    model.add(keras.Input((latent_dim,)))
+    model.add(layers.Dense(7 * 7 * widths[0], use_bias=False))  # bias is redundant before batch norm
+    model.add(layers.BatchNormalization())
+    model.add(layers.ReLU())
+    model.add(layers.Reshape((7, 7, widths[0])))
+    # Extra stride-1 blocks keep 7x7; the last two doublings reach 14x14 and 28x28.
+    for width in widths[1:-1]:
+        model.add(layers.Conv2DTranspose(width, 5, strides=1, padding="same", use_bias=False))
+        model.add(layers.BatchNormalization())
+        model.add(layers.ReLU())
+    model.add(layers.Conv2DTranspose(widths[-1], 5, strides=2, padding="same", use_bias=False))
+    model.add(layers.BatchNormalization())
+    model.add(layers.ReLU())
+    model.add(layers.Conv2DTranspose(channels, 5, strides=2, padding="same", activation="tanh"))
+    return model
+
+
+def dcgan_discriminator(size: str = "small", channels: int = 1, dropout: float = 0.3,
+                        name: str = "discriminator") -> keras.Model:
+    """A DCGAN discriminator: images (28, 28, channels) -> one logit per image (no sigmoid)."""
+    _, widths = _widths(size)
+    model = keras.Sequential(name=name)
+    model.add(keras.Input((28, 28, channels)))
+    for width in widths:  # each strided convolution halves the image: 28 -> 14 -> 7
+        model.add(layers.Conv2D(width, 5, strides=2, padding="same"))
+        model.add(layers.LeakyReLU(0.2))
+        model.add(layers.Dropout(dropout))
+    model.add(layers.Flatten())
+    model.add(layers.Dense(1))
+    return model

@@ -1,0 +1,38 @@
+"""Shared test set-up: data and cache folders, the smoke profile, and slow-test marking."""
+
+import os
+import pathlib
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+# Notebooks executed by the tests (papermill, nbval, nbgrader) train with the smoke profile.
+os.environ.setdefault("GANKIT_PROFILE", "smoke")
+os.environ.setdefault("MPLBACKEND", "Agg")
+os.environ.setdefault("GANKIT_CACHE", str(ROOT / ".venv" / "gankit-cache"))
+_shared = ROOT.parent / "shared" / "datasets"
+if "GANKIT_DATA" not in os.environ and _shared.is_dir():
+    os.environ["GANKIT_DATA"] = str(_shared)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Notebook cells collected by nbval are part of the slow tier."""
+    for item in items:
+        if str(item.fspath).endswith(".ipynb"):
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(scope="session")
+def judge():
+    """The cached MNIST judge (trained once on first use, about a minute and a half)."""
+    from gankit.judge import load_judge
+
+    return load_judge(verbose=0)
+
+
+@pytest.fixture(scope="session")
+def mnist_test():
+    from gankit.data import load_mnist
+
+    return load_mnist("test")

@@ -1,0 +1,69 @@
+"""Helpers for tests that read, fill in and grade course notebooks."""
+
+from __future__ import annotations
+
+import importlib.util
+import pathlib
+
+import nbformat
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+SOLUTIONS = ROOT / "solutions"
+COURSE = ROOT / "course"
+
+
+def assignments() -> list[str]:
+    return sorted(p.name for p in SOLUTIONS.iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
+
+
+def notebook_path(assignment: str, root: pathlib.Path = SOLUTIONS) -> pathlib.Path:
+    (path,) = sorted((root / assignment).glob("*.ipynb"))
+    return path
+
+
+def nbgrader_meta(cell) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def clean_solution(source: str) -> str:
+    """A solution cell's source as a learner would have written it (markers removed)."""
+    return "\n".join(line for line in source.splitlines()
+                     if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
+
+
+def solution_sources(assignment: str) -> dict[str, str]:
+    """{grade_id: learner-style answer} for every solution cell of the source notebook."""
+    notebook = nbformat.read(notebook_path(assignment), as_version=4)
+    return {nbgrader_meta(c)["grade_id"]: clean_solution(c.source)
+            for c in notebook.cells if nbgrader_meta(c).get("solution")}
+
+
+def test_points(assignment: str) -> dict[str, float]:
+    """{grade_id: points} for every graded test cell of the source notebook."""
+    notebook = nbformat.read(notebook_path(assignment), as_version=4)
+    return {nbgrader_meta(c)["grade_id"]: float(nbgrader_meta(c)["points"])
+            for c in notebook.cells if nbgrader_meta(c).get("grade")}
+
+
+def filled_submission(assignment: str, replace: dict[str, str] | None = None, blank: bool = False):
+    """The released notebook with every answer filled in from the solutions, then ``replace``d."""
+    notebook = nbformat.read(notebook_path(assignment, COURSE), as_version=4)
+    if blank:
+        return notebook
+    answers = dict(solution_sources(assignment), **(replace or {}))
+    for cell in notebook.cells:
+        grade_id = nbgrader_meta(cell).get("grade_id")
+        if nbgrader_meta(cell).get("solution") and grade_id in answers:
+            cell.source = answers[grade_id]
+    return notebook
+
+
+def wrong_submissions(assignment: str) -> list[dict]:
+    """The WRONG list of tests/submissions/sub_<assignment>.py (empty if there is none)."""
+    path = ROOT / "tests" / "submissions" / f"sub_{assignment}.py"
+    if not path.exists():
+        return []
+    spec = importlib.util.spec_from_file_location(f"sub_{assignment}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return list(module.WRONG)

@@ -1,0 +1,80 @@
+"""Autograding round trips: solution, untouched release and realistic wrong answers.
+
+For every assignment, one batch is graded with the real grading command
+(`autograder.grade`): the solution must score full marks, the untouched release 0
+(without breaking the grader), and each wrong submission in
+tests/submissions/sub_<assignment>.py must lose exactly the points of the tests it
+names, with feedback that names the problem.
+"""
+
+import html
+import pathlib
+
+import nbformat
+import pytest
+
+from autograder.grade import GradingError, grade
+from notebook_tools import assignments, filled_submission, test_points, wrong_submissions
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module", params=assignments())
+def graded(request, tmp_path_factory):
+    assignment = request.param
+    base = tmp_path_factory.mktemp(f"grade-{assignment}")
+    submissions = base / "submissions"
+    batch = {"solution": filled_submission(assignment), "blank": filled_submission(assignment, blank=True)}
+    wrong = wrong_submissions(assignment)
+    for case in wrong:
+        batch[f"wrong-{case['name']}"] = filled_submission(assignment, {case["cell"]: case["source"]})
+    for student, notebook in batch.items():
+        (submissions / student).mkdir(parents=True)
+        nbformat.write(notebook, submissions / student / f"{assignment}.ipynb")
+    grades = grade(assignment, submissions, base / "out")
+    return assignment, grades, base / "out", wrong
+
+
+def _feedback_text(out: pathlib.Path, student: str) -> str:
+    pages = sorted((out / "feedback" / student).rglob("*.html"))
+    assert pages, f"no feedback written for {student}"
+    return html.unescape(" ".join(p.read_text() for p in pages)).lower()
+
+
+def test_solution_scores_full_marks(graded):
+    assignment, grades, _, _ = graded
+    row = grades["solution"]
+    failed = {k: v for k, v in row["cells"].items() if v["score"] != v["max_score"]}
+    assert row["score"] == row["max_score"] > 0, f"{assignment}: the solution lost points in {failed}"
+
+
+def test_untouched_release_scores_zero(graded):
+    assignment, grades, out, _ = graded
+    row = grades["blank"]
+    assert row["graded"], f"{assignment}: the blank release broke the grader"
+    assert row["score"] == 0, f"{assignment}: the blank release scored {row['cells']}"
+    assert "notimplementederror" in _feedback_text(out, "blank")
+
+
+def test_each_wrong_submission_loses_exactly_its_exercise(graded):
+    assignment, grades, out, wrong = graded
+    assert len(wrong) >= 3, f"{assignment} needs at least three realistic wrong submissions"
+    points = test_points(assignment)
+    total = sum(points.values())
+    for case in wrong:
+        student = f"wrong-{case['name']}"
+        row = grades[student]
+        lost = {cell for cell, value in row["cells"].items() if value["score"] < value["max_score"]}
+        assert lost == set(case["loses"]), f"{assignment}/{case['name']}: lost {lost}, expected {case['loses']}"
+        expected = total - sum(points[cell] for cell in case["loses"])
+        assert row["score"] == pytest.approx(expected), f"{assignment}/{case['name']}"
+        assert case["says"].lower() in _feedback_text(out, student), (
+            f"{assignment}/{case['name']}: feedback does not mention {case['says']!r}")
+
+
+def test_existing_grades_are_never_overwritten(graded):
+    assignment, _, out, _ = graded
+    before = (out / "summary.csv").read_bytes()
+    with pytest.raises(GradingError, match="already holds grades"):
+        grade(assignment, out, out)
+    assert (out / "summary.csv").read_bytes() == before
