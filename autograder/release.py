@@ -51,6 +51,7 @@ def build_release(destination: pathlib.Path, source: pathlib.Path = ROOT / "solu
                 raise SystemExit(f"nbgrader could not release {name}:\n{result.stdout}\n{result.stderr}")
         if destination.exists():
             shutil.rmtree(destination)
+        (scratch / "course").mkdir(exist_ok=True)
         shutil.copytree(scratch / "course", destination)
     return destination
 

@@ -1,0 +1,430 @@
+"""Train a GAN with one fused step: update the discriminator, then the generator.
+
+Three ways to train, from most to least convenient:
+
+* :func:`train` -- ``train(gan, images, epochs, batch_size, checkpoint_dir=...)``: a
+  reproducible data order, a loss history, and checkpoints that a restarted run
+  resumes from (same weights, optimizer state, step and random state).
+* ``gan.fit(images, epochs=..., batch_size=...)`` -- plain Keras, with its progress bar.
+* :class:`TogglingGAN` -- the classic Keras recipe (a compiled discriminator and a
+  compiled stacked model, alternated with ``train_on_batch``), fixed for Keras 3 by
+  switching ``discriminator.trainable`` on and off before each call. Kept as the
+  reference that ``python -m gankit.bench`` compares the fused step against.
+
+One training step of :class:`GAN`, the same on every backend:
+
+1. draw noise, make a fake batch, and score the real and fake images in ONE
+   discriminator call on the concatenated batch; update the discriminator;
+2. draw fresh noise, score the new fakes with the updated discriminator, and
+   update the generator so that the discriminator calls them real.
+
+TensorFlow and PyTorch run it with ordinary gradient code (``GradientTape``,
+``backward``); JAX cannot change variables inside a compiled function, so its
+version passes every variable in and out explicitly (``stateless_call``).
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+from keras import ops
+
+# Labels the discriminator learns: real images are 1, fakes are 0.
+REAL, FAKE = 1.0, 0.0
+
+
+def bce_losses(from_logits: bool = True):
+    """The default (non-saturating) GAN losses: ``(discriminator_loss, generator_loss)``.
+
+    ``discriminator_loss(real_output, fake_output)`` is the binary cross-entropy of
+    real images against label 1 and fakes against label 0, averaged over both halves
+    (so it reads log(2) = 0.69 when D cannot tell them apart, like the classic
+    recipe's ``train_on_batch`` loss). ``generator_loss(fake_output)`` is the
+    cross-entropy of the fakes against label 1: the non-saturating loss.
+    ``from_logits=True`` means the discriminator ends in a plain Dense(1), no sigmoid.
+    """
+    bce = keras.losses.BinaryCrossentropy(from_logits=from_logits)
+
+    def discriminator_loss(real_output, fake_output):
+        real_loss = bce(ops.full_like(real_output, REAL), real_output)
+        fake_loss = bce(ops.full_like(fake_output, FAKE), fake_output)
+        return 0.5 * (real_loss + fake_loss)
+
+    def generator_loss(fake_output):
+        return bce(ops.full_like(fake_output, REAL), fake_output)
+
+    return discriminator_loss, generator_loss
+
+
+def _check_loss_fn(fn, n_args: int, what: str) -> None:
+    """Call a loss function on a tiny batch and make sure it returns one number."""
+    if not callable(fn):
+        raise ValueError(f"{what} must be a function, got {type(fn).__name__}.")
+    probe = [ops.zeros((2, 1)) for _ in range(n_args)]
+    shape = tuple(ops.shape(fn(*probe)))
+    if shape not in ((), (1,)):
+        raise ValueError(
+            f"{what} returned shape {shape} on a batch of 2; it must return one number. "
+            f"Fix: average over the batch, e.g. with keras.ops.mean(...)."
+        )
+
+
+def _select(values, variables, wanted):
+    """The entries of ``values`` (one per variable in ``variables``) that belong to ``wanted``."""
+    index = {id(v): i for i, v in enumerate(variables)}
+    return [values[index[id(v)]] for v in wanted]
+
+
+def _replace(values, variables, wanted, new_values):
+    """A copy of ``values`` with the entries of the ``wanted`` variables set to ``new_values``."""
+    index = {id(v): i for i, v in enumerate(variables)}
+    values = list(values)
+    for v, new in zip(wanted, new_values):
+        values[index[id(v)]] = new
+    return values
+
+
+class GAN(keras.Model):
+    """A generator and a discriminator trained together by ``fit``: D first, then G, in one step.
+
+    ``GAN(generator, discriminator, latent_dim)``; then
+    ``gan.compile(d_optimizer, g_optimizer)`` and ``gan.fit(images, epochs=..., batch_size=...)``.
+    Calling ``gan(noise)`` runs the generator. ``seed`` fixes the noise drawn during training.
+    """
+
+    def __init__(self, generator, discriminator, latent_dim: int, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.latent_dim = int(latent_dim)
+        self.generator = generator
+        self.discriminator = discriminator
+        self._build_parts()
+        self.seed_generator = keras.random.SeedGenerator(seed)  # the training noise; saved in checkpoints
+        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
+        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+        self.d_accuracy_tracker = keras.metrics.Mean(name="d_accuracy")  # 0.5: D is guessing
+        self.built = True
+
+    def _build_parts(self) -> None:
+        """Build G and D if needed and check that their shapes fit together."""
+        for part, shape in ((self.generator, (None, self.latent_dim)), (self.discriminator, None)):
+            if not part.built:
+                shape = shape or self.generator.compute_output_shape((None, self.latent_dim))
+                try:
+                    part.build(shape)
+                except Exception as error:
+                    raise ValueError(
+                        f"could not build the {part.name} for inputs of shape {shape} ({error}). "
+                        f"Fix: start it with keras.Input(...) so that its input shape is known."
+                    ) from error
+        width = self.generator.input_shape[-1] if hasattr(self.generator, "input_shape") else None
+        if width is not None and width != self.latent_dim:
+            raise ValueError(
+                f"the generator takes noise of width {width}, but latent_dim is {self.latent_dim}. "
+                f"Fix: use the same latent_dim for the generator's input and for GAN(...)."
+            )
+        image_shape = self.generator.compute_output_shape((None, self.latent_dim))
+        score_shape = tuple(self.discriminator.compute_output_shape(image_shape))
+        if score_shape[1:] not in ((), (1,)):
+            raise ValueError(
+                f"the discriminator returns shape {score_shape} for a batch of images; it must "
+                f"return one score per image, (batch, 1). Fix: end it with layers.Dense(1)."
+            )
+
+    def compile(self, d_optimizer, g_optimizer, d_loss_fn=None, g_loss_fn=None,
+                from_logits: bool = True, **kwargs):
+        """Set the two optimizers and, optionally, the two losses.
+
+        ``d_loss_fn(real_output, fake_output)`` and ``g_loss_fn(fake_output)`` take the
+        discriminator's outputs (logits when ``from_logits=True``) and return one number;
+        they default to :func:`bce_losses`. Other keyword arguments go to ``keras.Model.compile``.
+        """
+        if d_optimizer is g_optimizer:
+            raise ValueError("d_optimizer and g_optimizer are the same object. Fix: create two optimizers.")
+        default_d, default_g = bce_losses(from_logits)
+        if d_loss_fn is None and g_loss_fn is None:
+            self._check_output_activation(from_logits)
+        self.d_loss_fn = d_loss_fn or default_d
+        self.g_loss_fn = g_loss_fn or default_g
+        _check_loss_fn(self.d_loss_fn, 2, "d_loss_fn(real_output, fake_output)")
+        _check_loss_fn(self.g_loss_fn, 1, "g_loss_fn(fake_output)")
+        self.from_logits = from_logits
+        self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
+        # Each optimizer owns one model's weights. Keras sees them as one MultiOptimizer,
+        # so that its JAX trainer passes both optimizers' state in and out of the step.
+        d_optimizer.build(self.discriminator.trainable_variables)
+        g_optimizer.build(self.generator.trainable_variables)
+        d_ids = {id(v) for v in self.discriminator.trainable_variables}
+        both = keras.optimizers.MultiOptimizer(lambda v: d_optimizer if id(v) in d_ids else g_optimizer)
+        super().compile(optimizer=both, **kwargs)
+        both.build(self.trainable_variables)
+
+    def _check_output_activation(self, from_logits: bool) -> None:
+        last = self.discriminator.layers[-1] if getattr(self.discriminator, "layers", None) else None
+        activation = getattr(getattr(last, "activation", None), "__name__", "")
+        if from_logits and activation == "sigmoid":
+            raise ValueError(
+                "the discriminator ends in a sigmoid (it outputs probabilities) but the losses expect "
+                "logits. Fix: end it with layers.Dense(1) and no activation, or compile with from_logits=False."
+            )
+
+    @property
+    def metrics(self):
+        return [self.d_loss_tracker, self.g_loss_tracker, self.d_accuracy_tracker]
+
+    def call(self, noise, training=False):
+        return self.generator(noise, training=training)
+
+    # -- the training step, one version per backend ------------------------------------
+
+    def train_step(self, *args):
+        backend = keras.backend.backend()
+        if backend == "jax":
+            return self._train_step_jax(*args)
+        if backend == "torch":
+            return self._train_step_torch(*args)
+        if backend == "tensorflow":
+            return self._train_step_tensorflow(*args)
+        raise ValueError(f"GAN training does not support the {backend!r} backend; use tensorflow, jax or torch.")
+
+    def _real_images(self, data):
+        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)  # labels, if any, are ignored
+        return ops.cast(x, self.generator.compute_dtype)
+
+    def _accuracy(self, real_output, fake_output):
+        """Share of the real and fake images the discriminator labels correctly."""
+        threshold = 0.0 if self.from_logits else 0.5
+        correct = ops.concatenate([real_output > threshold, fake_output <= threshold], axis=0)
+        return ops.mean(ops.cast(correct, "float32"))
+
+    def _logs(self, d_loss, g_loss, accuracy):
+        for tracker, value in zip(self.metrics, (d_loss, g_loss, accuracy)):
+            tracker.update_state(value)
+        return {m.name: m.result() for m in self.metrics}
+
+    def _train_step_tensorflow(self, data):
+        import tensorflow as tf
+
+        real = self._real_images(data)
+        batch = ops.shape(real)[0]
+        d_weights, g_weights = self.discriminator.trainable_variables, self.generator.trainable_variables
+        # 1. Discriminator: real and fake images in one call.
+        noise = keras.random.normal((batch, self.latent_dim), seed=self.seed_generator)
+        fake = self.generator(noise, training=True)
+        with tf.GradientTape() as tape:
+            scores = self.discriminator(ops.concatenate([real, fake], axis=0), training=True)
+            d_loss = self.d_loss_fn(scores[:batch], scores[batch:])
+        self.d_optimizer.apply(tape.gradient(d_loss, d_weights), d_weights)
+        # 2. Generator: fresh fakes, judged by the updated discriminator.
+        noise = keras.random.normal((batch, self.latent_dim), seed=self.seed_generator)
+        with tf.GradientTape() as tape:
+            g_loss = self.g_loss_fn(self.discriminator(self.generator(noise, training=True), training=True))
+        self.g_optimizer.apply(tape.gradient(g_loss, g_weights), g_weights)
+        return self._logs(d_loss, g_loss, self._accuracy(scores[:batch], scores[batch:]))
+
+    def _train_step_torch(self, data):
+        import torch
+
+        real = self._real_images(data)
+        batch = ops.shape(real)[0]
+        d_weights, g_weights = self.discriminator.trainable_variables, self.generator.trainable_variables
+        noise = keras.random.normal((batch, self.latent_dim), seed=self.seed_generator)
+        with torch.no_grad():
+            fake = self.generator(noise, training=True)
+        self.zero_grad()
+        scores = self.discriminator(ops.concatenate([real, fake], axis=0), training=True)
+        d_loss = self.d_loss_fn(scores[:batch], scores[batch:])
+        d_loss.backward()
+        with torch.no_grad():
+            self.d_optimizer.apply([v.value.grad for v in d_weights], d_weights)
+        noise = keras.random.normal((batch, self.latent_dim), seed=self.seed_generator)
+        self.zero_grad()
+        g_loss = self.g_loss_fn(self.discriminator(self.generator(noise, training=True), training=True))
+        g_loss.backward()
+        with torch.no_grad():
+            self.g_optimizer.apply([v.value.grad for v in g_weights], g_weights)
+        return self._logs(d_loss.detach(), g_loss.detach(), self._accuracy(scores[:batch], scores[batch:]).detach())
+
+    def _train_step_jax(self, state, data):
+        """The same step as the TensorFlow one, with every variable passed in and out explicitly.
+
+        ``state`` holds the values of ``self.trainable_variables``,
+        ``self.non_trainable_variables``, ``self.optimizer.variables`` (both optimizers)
+        and ``self.metrics_variables``; the step picks out each model's share.
+        """
+        import jax
+
+        trainable, non_trainable, optimizer_values, metric_values = state
+        G, D = self.generator, self.discriminator
+        all_trainable, all_other = self.trainable_variables, self.non_trainable_variables
+        g_w = _select(trainable, all_trainable, G.trainable_variables)
+        d_w = _select(trainable, all_trainable, D.trainable_variables)
+        g_state = _select(non_trainable, all_other, G.non_trainable_variables)
+        d_state = _select(non_trainable, all_other, D.non_trainable_variables)
+        d_opt = _select(optimizer_values, self.optimizer.variables, self.d_optimizer.variables)
+        g_opt = _select(optimizer_values, self.optimizer.variables, self.g_optimizer.variables)
+        [seed] = _select(non_trainable, all_other, [self.seed_generator.state])
+
+        real = self._real_images(data)
+        batch = real.shape[0]
+        with keras.StatelessScope(state_mapping=[(self.seed_generator.state, seed)]) as scope:
+            d_noise = keras.random.normal((batch, self.latent_dim), seed=self.seed_generator)
+            g_noise = keras.random.normal((batch, self.latent_dim), seed=self.seed_generator)
+        seed = scope.get_current_value(self.seed_generator.state)
+
+        # 1. Discriminator: real and fake images in one call.
+        fake, g_state = G.stateless_call(g_w, g_state, d_noise, training=True)
+        both = ops.concatenate([real, fake], axis=0)
+
+        def d_loss_of(d_w, d_state):
+            scores, d_state = D.stateless_call(d_w, d_state, both, training=True)
+            return self.d_loss_fn(scores[:batch], scores[batch:]), (scores, d_state)
+
+        (d_loss, (scores, d_state)), grads = jax.value_and_grad(d_loss_of, has_aux=True)(d_w, d_state)
+        d_w, d_opt = self.d_optimizer.stateless_apply(d_opt, grads, d_w)
+
+        # 2. Generator: fresh fakes, judged by the updated discriminator.
+        def g_loss_of(g_w, g_state, d_state):
+            fake, g_state = G.stateless_call(g_w, g_state, g_noise, training=True)
+            scores, d_state = D.stateless_call(d_w, d_state, fake, training=True)
+            return self.g_loss_fn(scores), (g_state, d_state)
+
+        (g_loss, (g_state, d_state)), grads = jax.value_and_grad(g_loss_of, has_aux=True)(g_w, g_state, d_state)
+        g_w, g_opt = self.g_optimizer.stateless_apply(g_opt, grads, g_w)
+
+        # Put every piece back in its place, then update the running means.
+        trainable = _replace(trainable, all_trainable, G.trainable_variables, g_w)
+        trainable = _replace(trainable, all_trainable, D.trainable_variables, d_w)
+        non_trainable = _replace(non_trainable, all_other, G.non_trainable_variables, g_state)
+        non_trainable = _replace(non_trainable, all_other, D.non_trainable_variables, d_state)
+        non_trainable = _replace(non_trainable, all_other, [self.seed_generator.state], [seed])
+        optimizer_values = _replace(optimizer_values, self.optimizer.variables, self.d_optimizer.variables, d_opt)
+        optimizer_values = _replace(optimizer_values, self.optimizer.variables, self.g_optimizer.variables, g_opt)
+        logs = {}
+        accuracy = self._accuracy(scores[:batch], scores[batch:])
+        for tracker, value in zip(self.metrics, (d_loss, g_loss, accuracy)):
+            values = _select(metric_values, self.metrics_variables, tracker.variables)
+            values = tracker.stateless_update_state(values, value)
+            metric_values = _replace(metric_values, self.metrics_variables, tracker.variables, values)
+            logs[tracker.name] = tracker.stateless_result(values)
+        return logs, (trainable, non_trainable, optimizer_values, metric_values)
+
+
+def _as_images(data) -> np.ndarray:
+    """Training images as a float32 NumPy array, checked for the [-1, 1] range of a tanh generator."""
+    from gankit.checks import to_numpy
+
+    if isinstance(data, (tuple, list)) and len(data) == 2:
+        data = data[0]  # (images, labels): the labels are not needed
+    images = to_numpy(data).astype("float32", copy=False)
+    if images.ndim < 2 or len(images) == 0:
+        raise ValueError(f"expected a batch of images, got an array of shape {images.shape}.")
+    low, high = float(images.min()), float(images.max())
+    if high > 1.5 or low < -1.5:
+        raise ValueError(
+            f"the images range from {low:.3g} to {high:.3g}; a tanh generator makes values in [-1, 1]. "
+            f"Fix: scale them, e.g. gankit.data.scale_to_tanh(images) for uint8 pixels."
+        )
+    if low >= 0.0:
+        print(f"Warning: the images range from {low:.3g} to {high:.3g}, not [-1, 1]; a tanh generator "
+              f"will be easy to tell apart. Scale them with images * 2 - 1.")
+    return images
+
+
+def epoch_order(n: int, epoch: int, seed: int) -> np.ndarray:
+    """The order in which :func:`train` visits ``n`` images in ``epoch``: the same on every run."""
+    return np.random.default_rng([seed, epoch]).permutation(n)
+
+
+def train(gan: GAN, images, epochs: int, batch_size: int = 64, *, seed: int = 0, callbacks=(),
+          checkpoint_dir=None, checkpoint_every: int = 500, resume: bool = True,
+          max_steps: int | None = None, verbose="auto"):
+    """Train a compiled ``gan`` on ``images`` (in [-1, 1]); returns its :class:`~gankit.callbacks.LossHistory`.
+
+    Each epoch visits the images in an order fixed by ``seed`` and the epoch number
+    (the last incomplete batch is dropped). With ``checkpoint_dir``, a checkpoint is
+    written every ``checkpoint_every`` steps and when training stops; with
+    ``resume=True`` a run started again continues from the latest one, mid-epoch
+    included, as if it had never stopped. ``max_steps`` stops after that many
+    steps in total (counting steps done before a resume).
+    """
+    from gankit import callbacks as gk_callbacks
+
+    if not getattr(gan, "compiled", False):
+        raise ValueError("the GAN is not compiled. Fix: call gan.compile(d_optimizer, g_optimizer) first.")
+    images = _as_images(images)
+    steps_per_epoch = len(images) // batch_size
+    if steps_per_epoch == 0:
+        raise ValueError(f"{len(images)} images make no full batch of {batch_size}. Fix: lower batch_size.")
+    callbacks = list(callbacks)
+    history = next((c for c in callbacks if isinstance(c, gk_callbacks.LossHistory)), None)
+    if history is None:
+        history = gk_callbacks.LossHistory()
+        callbacks.append(history)
+    if checkpoint_dir is not None:
+        meta = {"batch_size": batch_size, "seed": seed, "steps_per_epoch": steps_per_epoch}
+        if resume:
+            gk_callbacks.restore_checkpoint(gan, checkpoint_dir, expect=meta)
+        callbacks.append(gk_callbacks.Checkpoint(checkpoint_dir, every=checkpoint_every, meta=meta))
+    if max_steps is not None:
+        callbacks.append(gk_callbacks.StopAfter(max_steps))
+
+    done = int(gan.g_optimizer.iterations)  # steps already taken (after a resume)
+    for epoch in range(done // steps_per_epoch, epochs):
+        if max_steps is not None and done >= max_steps:
+            break
+        skip = done - epoch * steps_per_epoch if epoch == done // steps_per_epoch else 0
+        order = epoch_order(len(images), epoch, seed)[skip * batch_size: steps_per_epoch * batch_size]
+        gan.fit(images[order], batch_size=batch_size, epochs=epoch + 1, initial_epoch=epoch,
+                shuffle=False, callbacks=callbacks, verbose=verbose)
+        done = int(gan.g_optimizer.iterations)
+        if gan.stop_training and (max_steps is None or done < max_steps):
+            break  # a callback asked to stop
+    return history
+
+
+class TogglingGAN:
+    """The classic Keras recipe, fixed for Keras 3: two compiled models and ``train_on_batch``.
+
+    The discriminator is compiled on its own, and the generator is trained through a
+    compiled stacked model ``Sequential([generator, discriminator])``. Keras 3 fixes
+    which weights a model trains when it first builds its train function, so the
+    discriminator's ``trainable`` flag is switched on before its own update and off
+    before the generator's. One :meth:`step` calls the generator, then
+    ``train_on_batch`` twice.
+    """
+
+    def __init__(self, generator, discriminator, latent_dim: int, learning_rate: float = 2e-4,
+                 beta_1: float = 0.5, from_logits: bool = True, seed: int = 0):
+        self.generator, self.discriminator, self.latent_dim = generator, discriminator, int(latent_dim)
+        bce = keras.losses.BinaryCrossentropy(from_logits=from_logits)
+        discriminator.trainable = True
+        discriminator.compile(optimizer=keras.optimizers.Adam(learning_rate, beta_1=beta_1), loss=bce)
+        discriminator.trainable = False
+        self.stacked = keras.Sequential([generator, discriminator], name="stacked_gan")
+        self.stacked.compile(optimizer=keras.optimizers.Adam(learning_rate, beta_1=beta_1), loss=bce)
+        self.rng = np.random.default_rng(seed)
+
+    def step(self, real):
+        """One update of D (on real and fake images together), then one of G; returns ``(d_loss, g_loss)``."""
+        batch = len(real)
+        noise = self.rng.normal(size=(batch, self.latent_dim)).astype("float32")
+        fake = self.generator.predict_on_batch(noise)
+        images = np.concatenate([real, np.asarray(fake)], axis=0)
+        labels = np.concatenate([np.full((batch, 1), REAL), np.full((batch, 1), FAKE)]).astype("float32")
+        self.discriminator.trainable = True  # without this, Keras 3 never updates D
+        d_loss = self.discriminator.train_on_batch(images, labels)
+        self.discriminator.trainable = False
+        noise = self.rng.normal(size=(batch, self.latent_dim)).astype("float32")
+        g_loss = self.stacked.train_on_batch(noise, np.full((batch, 1), REAL, dtype="float32"))
+        return float(d_loss), float(g_loss)
+
+    def train(self, images, steps: int, batch_size: int = 64):
+        """Take ``steps`` steps on random batches of ``images``; returns ``{"d_loss": [...], "g_loss": [...]}``."""
+        images = _as_images(images)
+        history = {"d_loss": [], "g_loss": []}
+        for _ in range(steps):
+            real = images[self.rng.integers(0, len(images), batch_size)]
+            d_loss, g_loss = self.step(real)
+            history["d_loss"].append(d_loss)
+            history["g_loss"].append(g_loss)
+        return history
