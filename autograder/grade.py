@@ -15,6 +15,9 @@ nothing in the submissions folder is changed):
    notebooks train with the `smoke` profile; each cell is bounded by ``Execute.timeout``);
 4. runs ``nbgrader generate_feedback``.
 
+Student code runs in a bubblewrap sandbox (`autograder.sandbox`): read-only file
+system, the gradebook, `solutions/` and `.git` hidden, only its own folder writable.
+
 Into ``--out`` it writes ``grades.csv`` (one row per student and graded cell),
 ``summary.csv`` (one row per student), ``feedback/<student>/...html``, the
 autograded notebooks, and ``gradebook.db``. An existing ``--out`` that already holds
@@ -44,15 +47,16 @@ class GradingError(RuntimeError):
     """The batch cannot be graded as given; the message says why and what to do."""
 
 
-def _notebook_names(assignment: str) -> list[str]:
-    folder = ROOT / "solutions" / assignment
+def _notebook_names(assignment: str, solutions: pathlib.Path) -> list[str]:
+    folder = solutions / assignment
     if not folder.is_dir():
-        known = ", ".join(sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir()))
-        raise GradingError(f"no assignment {assignment!r} in {ROOT / 'solutions'}; known: {known}")
+        known = ", ".join(sorted(p.name for p in solutions.iterdir() if p.is_dir()))
+        raise GradingError(f"no assignment {assignment!r} in {solutions}; known: {known}")
     return sorted(p.stem for p in folder.glob("*.ipynb"))
 
 
-def collect_submissions(source: pathlib.Path, assignment: str, workdir: pathlib.Path) -> dict[str, dict[str, pathlib.Path]]:
+def collect_submissions(source: pathlib.Path, assignment: str, workdir: pathlib.Path,
+                        solutions: pathlib.Path = ROOT / "solutions") -> dict[str, dict[str, pathlib.Path]]:
     """Find each student's notebooks: {student: {notebook name: path}}. Unzips a .zip first."""
     if source.is_file() and source.suffix == ".zip":
         target = workdir / "unzipped"
@@ -64,7 +68,7 @@ def collect_submissions(source: pathlib.Path, assignment: str, workdir: pathlib.
         source = target
     if not source.is_dir():
         raise GradingError(f"{source} is neither a folder of student folders nor a .zip of them.")
-    wanted = set(_notebook_names(assignment))
+    wanted = set(_notebook_names(assignment, solutions))
     found: dict[str, dict[str, pathlib.Path]] = {}
     for student_dir in sorted(p for p in source.iterdir() if p.is_dir()):
         student = student_dir.name
@@ -82,29 +86,67 @@ def collect_submissions(source: pathlib.Path, assignment: str, workdir: pathlib.
     return found
 
 
-def _run(args: list[str], cwd: pathlib.Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd, env=nbgrader_env(),
+KERNEL = "gankit-grader"
+
+
+def _run(args: list[str], cwd: pathlib.Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd, env=env or nbgrader_env(),
                           capture_output=True, text=True)
 
 
-def grade(assignment: str, submissions: pathlib.Path, out: pathlib.Path, timeout: int | None = None) -> dict:
-    """Grade every student in ``submissions``; returns {student: {"score", "max_score", "cells"}}."""
+def _sandbox_env(scratch: pathlib.Path, out: pathlib.Path, solutions: pathlib.Path) -> dict:
+    """Register the sandboxed kernel in the scratch folder and return nbgrader's environment.
+
+    nbgrader then starts every student kernel through `autograder.sandbox` (bubblewrap),
+    with the scratch folder (gradebook, sources), `solutions/`, `.git` and ``out`` hidden.
+    """
+    spec = scratch / "jupyter" / "kernels" / KERNEL
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "autograder.sandbox", "-f", "{connection_file}"],
+        "display_name": "Python 3 (grading sandbox)",
+        "language": "python",
+        "env": {"PYTHONPATH": str(ROOT)},
+    }))
+    with open(scratch / "nbgrader_config.py", "a") as handle:
+        handle.write(f"\nc.Execute.kernel_name = {KERNEL!r}\n")
+    hide = [scratch, solutions.resolve(), ROOT / "solutions", ROOT / ".git", out.resolve()]
+    # Inside the sandbox HOME is a private /tmp, so point the kernel at the grader's caches
+    # (read-only there): the cached judge and any downloaded datasets.
+    from gankit.judge import cache_dir
+
+    keras_home = os.environ.get("KERAS_HOME") or os.path.expanduser(os.path.join("~", ".keras"))
+    return dict(nbgrader_env(), JUPYTER_PATH=str(scratch / "jupyter"), GANKIT_CACHE=str(cache_dir()),
+                KERAS_HOME=keras_home, GANKIT_SANDBOX_HIDE=os.pathsep.join(str(p) for p in hide))
+
+
+def grade(assignment: str, submissions: pathlib.Path, out: pathlib.Path, timeout: int | None = None,
+          sandbox: bool = True, solutions: pathlib.Path = ROOT / "solutions") -> dict:
+    """Grade every student in ``submissions``; returns {student: {"score", "max_score", "cells"}}.
+
+    With ``sandbox=True`` (the default) student code runs under bubblewrap (see
+    `autograder.sandbox`); ``sandbox=False`` is only for code you trust.
+    """
     out = pathlib.Path(out)
     if (out / "gradebook.db").exists() or (out / "summary.csv").exists():
         raise GradingError(f"{out} already holds grades; pass a new --out folder so they are not overwritten.")
-    notebooks = _notebook_names(assignment)
+    if sandbox and shutil.which("bwrap") is None:
+        raise GradingError("bubblewrap is needed to grade safely: apt-get install bubblewrap "
+                           "(or pass --no-sandbox for submissions you trust).")
+    solutions = pathlib.Path(solutions)
+    notebooks = _notebook_names(assignment, solutions)
     with tempfile.TemporaryDirectory(prefix="gan-grade-") as scratch:
         scratch = pathlib.Path(scratch)
         shutil.copy(CONFIG, scratch / "nbgrader_config.py")
         if timeout:
             with open(scratch / "nbgrader_config.py", "a") as handle:
                 handle.write(f"\nc.Execute.timeout = {int(timeout)}\n")
-        shutil.copytree(ROOT / "solutions" / assignment, scratch / "solutions" / assignment,
+        shutil.copytree(solutions / assignment, scratch / "solutions" / assignment,
                         ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
         result = _run(["generate_assignment", assignment, "--force", "--log-level=WARN"], scratch)
         if result.returncode:
             raise GradingError(f"nbgrader could not release {assignment}:\n{result.stderr}")
-        students = collect_submissions(pathlib.Path(submissions), assignment, scratch)
+        students = collect_submissions(pathlib.Path(submissions), assignment, scratch, solutions)
         missing: dict[str, list[str]] = {}
         for student, files in students.items():
             target = scratch / "submitted" / student / assignment
@@ -118,7 +160,8 @@ def grade(assignment: str, submissions: pathlib.Path, out: pathlib.Path, timeout
         # per-cell timeout, so that no submission pays for it.
         subprocess.run([sys.executable, "-m", "gankit.judge"], cwd=scratch, env=nbgrader_env(),
                        capture_output=True, text=True)
-        result = _run(["autograde", assignment, "--create", "--force", "--log-level=WARN"], scratch)
+        env = _sandbox_env(scratch, out, solutions) if sandbox else None
+        result = _run(["autograde", assignment, "--create", "--force", "--log-level=WARN"], scratch, env)
         log = result.stdout + result.stderr
         feedback = _run(["generate_feedback", assignment, "--force", "--log-level=WARN"], scratch)
         log += feedback.stdout + feedback.stderr
@@ -175,10 +218,12 @@ def main(argv=None) -> int:
     parser.add_argument("submissions", type=pathlib.Path, help="folder of student folders, or a .zip of them")
     parser.add_argument("--out", type=pathlib.Path, required=True, help="new folder for grades and feedback")
     parser.add_argument("--timeout", type=int, default=None, help="seconds allowed per cell (default: config)")
+    parser.add_argument("--no-sandbox", action="store_true",
+                        help="run student code without bubblewrap (only for submissions you trust)")
     args = parser.parse_args(argv)
     os.environ.pop("GANKIT_PROFILE", None)  # grading always runs the smoke profile via NBGRADER_EXECUTION
     try:
-        grades = grade(args.assignment, args.submissions, args.out, args.timeout)
+        grades = grade(args.assignment, args.submissions, args.out, args.timeout, sandbox=not args.no_sandbox)
     except GradingError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -1,0 +1,219 @@
+"""Callbacks for GAN training: sample grids, loss history, checkpoints that resume.
+
+Pass them to ``gan.fit(..., callbacks=[...])`` or to :func:`gankit.trainer.train`:
+
+* :class:`SampleGrid`  -- images from the same fixed noise after every epoch (PNGs, a GIF);
+* :class:`LossHistory` -- every step's losses, for :func:`gankit.plots.plot_losses`;
+* :class:`Checkpoint`  -- everything needed to resume, every N steps;
+* :class:`StopAfter`   -- stop after a total number of steps.
+
+A checkpoint is one ``checkpoint.npz`` file holding the values of every model
+variable (weights, batch-norm statistics and the state of every random seed
+generator), every optimizer variable (moments and step counts) and a little
+bookkeeping. It is written to a temporary file and then renamed, so a run killed
+while saving leaves the previous checkpoint intact.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import tempfile
+
+import keras
+import numpy as np
+
+CHECKPOINT_FILE = "checkpoint.npz"
+
+
+class LossHistory(keras.callbacks.Callback):
+    """Every step's losses in ``steps`` and each epoch's means in ``epochs`` (dicts of lists of floats).
+
+    Keras reports running means over the epoch; the value of step n is recovered
+    as ``n * mean_n - (n - 1) * mean_(n-1)``.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.steps, self.epochs = {}, {}
+        self._pending = []  # (batch, logs) of this epoch, converted at its end to keep steps fast
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._pending = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._pending.append((batch, dict(logs or {})))
+
+    def on_epoch_end(self, epoch, logs=None):
+        previous = {}
+        for batch, step_logs in self._pending:
+            for name, value in step_logs.items():
+                mean, n = float(np.asarray(value)), batch + 1
+                self.steps.setdefault(name, []).append(n * mean - (n - 1) * previous.get(name, 0.0))
+                previous[name] = mean
+        self._pending = []
+        for name, value in (logs or {}).items():
+            self.epochs.setdefault(name, []).append(float(np.asarray(value)))
+
+
+class SampleGrid(keras.callbacks.Callback):
+    """Images from the same fixed noise at the start and after every ``every`` epochs.
+
+    The frames stay in memory (``frames``, with ``epochs`` saying how many epochs
+    each one had seen); with ``directory`` each is also saved as a PNG grid, and with
+    ``gif`` the animated GIF of all frames is rewritten after each epoch.
+    """
+
+    def __init__(self, latent_dim: int, n: int = 16, seed: int = 0, every: int = 1,
+                 directory=None, gif=None):
+        super().__init__()
+        self.noise = np.random.default_rng(seed).normal(size=(n, latent_dim)).astype("float32")
+        self.every, self.directory, self.gif = every, directory, gif
+        self.frames, self.epochs = [], []
+
+    def generate(self, model=None):
+        """The generator's images for the fixed noise, as a NumPy array."""
+        from gankit.checks import to_numpy
+
+        model = model or self.model
+        return to_numpy(model.generator(self.noise, training=False))
+
+    def _snapshot(self, epochs_done: int) -> None:
+        from gankit import plots
+
+        self.frames.append(self.generate())
+        self.epochs.append(epochs_done)
+        if self.directory is not None:
+            from PIL import Image
+
+            path = pathlib.Path(self.directory) / f"epoch_{epochs_done:04d}.png"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            Image.fromarray((plots.grid(self.frames[-1]) * 255).astype("uint8")).save(path)
+        if self.gif is not None:
+            plots.save_gif(self.frames, self.gif)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if not self.frames:  # the "before" picture (or, after a resume, where it resumed)
+            self._snapshot(epoch)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every == 0:
+            self._snapshot(epoch + 1)
+
+    def show(self, index: int = -1, ax=None):
+        """Draw one frame (the latest by default)."""
+        from gankit.plots import show_images
+
+        if not self.frames:
+            raise ValueError("no frames yet. Fix: train with this callback for at least one epoch.")
+        return show_images(self.frames[index], title=f"after {self.epochs[index]} epochs", ax=ax)
+
+
+class _StepCounter(keras.callbacks.Callback):
+    """Counts training steps, starting from the generator optimizer's count (which a resume restores)."""
+
+    def on_train_begin(self, logs=None):
+        self.step = int(self.model.g_optimizer.iterations)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.step += 1
+
+
+class StopAfter(_StepCounter):
+    """Stop training once ``max_steps`` steps have been taken in total."""
+
+    def __init__(self, max_steps: int):
+        super().__init__()
+        self.max_steps = int(max_steps)
+
+    def on_train_batch_end(self, batch, logs=None):
+        super().on_train_batch_end(batch, logs)
+        if self.step >= self.max_steps:
+            self.model.stop_training = True
+
+
+class Checkpoint(_StepCounter):
+    """Save a resumable checkpoint every ``every`` steps and when training stops.
+
+    ``meta`` (e.g. batch size and data seed) is stored with it, so that a resume
+    with different settings is refused instead of silently continuing differently.
+    """
+
+    def __init__(self, directory, every: int = 500, meta: dict | None = None):
+        super().__init__()
+        if every < 1:
+            raise ValueError(f"every is {every}; it must be a number of steps >= 1.")
+        self.directory, self.every, self.meta = pathlib.Path(directory), int(every), dict(meta or {})
+
+    def on_train_batch_end(self, batch, logs=None):
+        super().on_train_batch_end(batch, logs)
+        if self.step % self.every == 0:
+            save_checkpoint(self.model, self.directory, meta=self.meta)
+
+    def on_train_end(self, logs=None):
+        save_checkpoint(self.model, self.directory, meta=self.meta)
+
+
+def _state_variables(gan):
+    """The variables a checkpoint holds, by group, in a fixed order."""
+    return {"model": gan.variables, "optimizer": gan.optimizer.variables}
+
+
+def save_checkpoint(gan, directory, meta: dict | None = None) -> pathlib.Path:
+    """Write ``directory/checkpoint.npz`` with the gan's full training state; returns its path."""
+    directory = pathlib.Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    arrays = {}
+    for group, variables in _state_variables(gan).items():
+        for i, v in enumerate(variables):
+            arrays[f"{group}/{i}"] = keras.ops.convert_to_numpy(v.value)
+    meta = {**(meta or {}), "step": int(gan.g_optimizer.iterations), "backend": keras.backend.backend()}
+    arrays["meta"] = np.array(json.dumps(meta, sort_keys=True))
+    handle, tmp = tempfile.mkstemp(dir=directory, suffix=".npz")
+    os.close(handle)
+    np.savez(tmp, **arrays)
+    path = directory / CHECKPOINT_FILE
+    os.replace(tmp, path)
+    return path
+
+
+def checkpoint_meta(directory) -> dict | None:
+    """The bookkeeping of the checkpoint in ``directory`` (its ``step`` and settings), or None."""
+    path = pathlib.Path(directory) / CHECKPOINT_FILE
+    if not path.is_file():
+        return None
+    with np.load(path) as archive:
+        return json.loads(str(archive["meta"]))
+
+
+def restore_checkpoint(gan, directory, expect: dict | None = None) -> dict | None:
+    """Load the checkpoint in ``directory`` into a compiled ``gan``; returns its meta, or None if there is none.
+
+    ``expect`` lists settings (batch size, seed, ...) that must match the saved ones.
+    """
+    path = pathlib.Path(directory) / CHECKPOINT_FILE
+    if not path.is_file():
+        return None
+    if getattr(gan, "optimizer", None) is None:
+        raise ValueError("the GAN is not compiled. Fix: call gan.compile(...) before restoring a checkpoint.")
+    with np.load(path) as archive:
+        meta = json.loads(str(archive["meta"]))
+        for key, value in (expect or {}).items():
+            if key in meta and meta[key] != value:
+                raise ValueError(
+                    f"{path} was written with {key}={meta[key]}, but this run uses {key}={value}. "
+                    f"Fix: use the same settings, another checkpoint_dir, or resume=False to start over."
+                )
+        for group, variables in _state_variables(gan).items():
+            saved = sorted((k for k in archive.files if k.startswith(group + "/")), key=lambda k: int(k.split("/")[1]))
+            shapes = [tuple(archive[k].shape) for k in saved]
+            wanted = [tuple(v.shape) for v in variables]
+            if shapes != wanted:
+                raise ValueError(
+                    f"{path} holds {len(shapes)} {group} variables that do not match this GAN's {len(wanted)} "
+                    f"(a different architecture or optimizer?). Fix: use another checkpoint_dir or resume=False."
+                )
+            for v, key in zip(variables, saved):
+                v.assign(archive[key])
+    return meta
