@@ -12,7 +12,7 @@ the notebook. This module holds what it leans on:
   mixture, the number that shows mode collapse.
 * :class:`Snapshot`, :func:`plot_snapshot` and :func:`plot_snapshots` -- real
   density, generated density and D(x) on one picture, and a row of them over
-  training.
+  training (:func:`evenly_spaced` picks which).
 * :func:`make_update` and :func:`gradient` -- backend plumbing: one compiled
   gradient step on one model's weights, on TensorFlow or JAX, and the gradient
   of a function of a tensor. The notebook says *which* loss trains *which*
@@ -189,10 +189,13 @@ def density_estimate(samples, x, bandwidth: float | None = None) -> np.ndarray:
     values = _samples_1d(samples)
     bandwidth = silverman_bandwidth(values) if bandwidth is None else _check_std(bandwidth, "bandwidth")
     points = _as_float_array(x, "x")
-    flat = points.reshape(-1, 1)
-    z = (flat - values[None, :]) / bandwidth
-    estimate = np.exp(-0.5 * z * z).sum(axis=1) / (values.size * bandwidth * SQRT_2PI)
-    return estimate.reshape(points.shape)
+    flat = points.ravel()
+    estimate = np.empty(flat.size)
+    chunk = max(1, 2_000_000 // values.size)  # points per pass, so memory stays bounded for big samples
+    for start in range(0, flat.size, chunk):
+        z = (flat[start:start + chunk, None] - values[None, :]) / bandwidth
+        estimate[start:start + chunk] = np.exp(-0.5 * z * z).sum(axis=1)
+    return (estimate / (values.size * bandwidth * SQRT_2PI)).reshape(points.shape)
 
 
 def histogram(samples, bins: int = 60, span: tuple[float, float] | None = None):
@@ -248,12 +251,14 @@ class Snapshot:
             )
 
 
-def plot_snapshot(snapshot: Snapshot, target, ax=None, legend: bool = True, density_top: float | None = None):
+def plot_snapshot(snapshot: Snapshot, target, ax=None, legend: bool = True, density_top: float | None = None,
+                  axis_labels: tuple[bool, bool] = (True, True), fake_density=None):
     """Draw real density, generated density and D(x) on one picture; returns the axes.
 
     Densities use the left axis; D(x) uses the right axis, from 0 to 1, with a
     dotted line at 1/2 -- where an optimal critic sits once the generator matches
-    the data.
+    the data. ``axis_labels`` says whether to name the (left, right) axes;
+    ``fake_density`` may pass in an already computed estimate of the generated density at ``snapshot.x``.
     """
     import matplotlib.pyplot as plt
 
@@ -263,40 +268,66 @@ def plot_snapshot(snapshot: Snapshot, target, ax=None, legend: bool = True, dens
         _, ax = plt.subplots(figsize=(5, 3))
     x = snapshot.x
     real = target.density(x)
-    fake = density_estimate(snapshot.fake, x)
+    fake = density_estimate(snapshot.fake, x) if fake_density is None else np.asarray(fake_density)
     ax.fill_between(x, real, color="tab:blue", alpha=0.25, lw=0)
     ax.plot(x, real, color="tab:blue", lw=2, label="real data (p_data)")
     ax.plot(x, fake, color="tab:orange", lw=2, label="generated (p_g)")
     ax.set_xlim(x[0], x[-1])
     ax.set_ylim(0, density_top or 1.15 * max(real.max(), min(fake.max(), 3 * real.max())))
     ax.set_xlabel("x")
-    ax.set_ylabel("density")
     ax.set_title(snapshot.label)
     critic_ax = ax.twinx()
     critic_ax.plot(x, snapshot.critic, color="tab:green", lw=1.5, ls="--", label="critic D(x)")
     critic_ax.axhline(0.5, color="gray", lw=0.8, ls=":")
     critic_ax.set_ylim(0, 1)
-    critic_ax.set_ylabel("D(x)", color="tab:green")
+    if axis_labels[0]:
+        ax.set_ylabel("density")
+    if axis_labels[1]:
+        critic_ax.set_ylabel("D(x)", color="tab:green")
     if legend:
         lines = ax.get_lines() + critic_ax.get_lines()[:1]
         ax.legend(lines, [line.get_label() for line in lines], loc="upper left", fontsize="small", frameon=False)
     return ax
 
 
-def plot_snapshots(snapshots: Sequence[Snapshot], target, columns: int | None = None, size: float = 3.2):
-    """Draw a row (or grid) of snapshots over training, sharing one density scale; returns the figure."""
+def evenly_spaced(items: Sequence, count: int) -> list:
+    """``count`` items picked evenly from first to last (all of them if there are fewer)."""
+    items = list(items)
+    if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 1:
+        raise ValueError(f"count should be a positive whole number, got {count!r}")
+    if len(items) <= count:
+        return items
+    picks = np.unique(np.round(np.linspace(0, len(items) - 1, int(count))).astype(int))
+    return [items[i] for i in picks]
+
+
+def plot_snapshots(snapshots: Sequence[Snapshot], target, count: int | None = None,
+                   columns: int | None = None, size: float = 3.2):
+    """Draw a row (or grid) of snapshots over training, sharing one density scale; returns the figure.
+
+    With ``count``, only that many snapshots are drawn, evenly spaced from the
+    first to the last, so a run of any length fits on one row.
+    """
     import matplotlib.pyplot as plt
 
     snapshots = list(snapshots)
     if not snapshots:
         raise ValueError("plot_snapshots needs at least one Snapshot")
+    if not all(isinstance(s, Snapshot) for s in snapshots):
+        raise ValueError("plot_snapshots takes a list of toy.Snapshot objects")
+    if count is not None:
+        snapshots = evenly_spaced(snapshots, count)
     columns = columns or len(snapshots)
     rows = math.ceil(len(snapshots) / columns)
     figure, axes = plt.subplots(rows, columns, figsize=(size * 1.25 * columns, size * rows), squeeze=False)
-    top = 1.15 * max(max(target.density(s.x).max() for s in snapshots),
-                     max(min(density_estimate(s.fake, s.x).max(), 3 * target.density(s.x).max()) for s in snapshots))
+    fakes = [density_estimate(s.fake, s.x) for s in snapshots]
+    reals = [target.density(s.x) for s in snapshots]
+    # One density scale for all panels; a collapsed generator's spike is cut at 3x the real peak.
+    top = 1.15 * max(max(r.max() for r in reals), max(min(f.max(), 3 * r.max()) for f, r in zip(fakes, reals)))
     for i, (ax, snapshot) in enumerate(zip(axes.flat, snapshots)):
-        plot_snapshot(snapshot, target, ax=ax, legend=(i == 0), density_top=top)
+        column = i % columns
+        plot_snapshot(snapshot, target, ax=ax, legend=(i == 0), density_top=top, fake_density=fakes[i],
+                      axis_labels=(column == 0, column == columns - 1 or i == len(snapshots) - 1))
     for ax in list(axes.flat)[len(snapshots):]:
         ax.axis("off")
     figure.tight_layout()
