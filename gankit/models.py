@@ -3,10 +3,10 @@
 Notebook 02 asks learners to write these themselves; the package keeps a reference
 copy for the benchmark, the tests and the solutions. Two sizes:
 
-* ``size="small"`` -- CPU-friendly (about 0.2 M parameters in G); digits appear in a
-  few thousand steps on a laptop CPU.
-* ``size="paper"`` -- the channel widths of the DCGAN paper scaled to 28x28 inputs
-  (512 -> 256 -> 128 filters in G, about 4 M parameters); meant for a GPU.
+* ``size="small"`` -- CPU-friendly: about 0.38 M parameters in G (64 -> 32 filters)
+  and 0.06 M in D (32 -> 64 filters).
+* ``size="paper"`` -- DCGAN-paper-like widths for 28x28 inputs: about 6.7 M
+  parameters in G (512 -> 256 -> 128 filters) and 0.8 M in D (128 -> 256); meant for a GPU.
 
 The generator follows the paper's guidelines: no pooling, transposed convolutions
 with stride 2, batch normalisation and ReLU inside, ``tanh`` at the output (so the

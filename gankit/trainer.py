@@ -122,7 +122,13 @@ class GAN(keras.Model):
                 f"the generator takes noise of width {width}, but latent_dim is {self.latent_dim}. "
                 f"Fix: use the same latent_dim for the generator's input and for GAN(...)."
             )
-        image_shape = self.generator.compute_output_shape((None, self.latent_dim))
+        image_shape = tuple(self.generator.compute_output_shape((None, self.latent_dim)))
+        wanted = tuple(getattr(self.discriminator, "input_shape", image_shape))
+        if wanted[1:] != image_shape[1:]:
+            raise ValueError(
+                f"the generator makes images of shape {image_shape[1:]} but the discriminator reads "
+                f"{wanted[1:]}. Fix: make them agree (e.g. flatten or reshape in one of the two models)."
+            )
         score_shape = tuple(self.discriminator.compute_output_shape(image_shape))
         if score_shape[1:] not in ((), (1,)):
             raise ValueError(
@@ -140,6 +146,10 @@ class GAN(keras.Model):
         """
         if d_optimizer is g_optimizer:
             raise ValueError("d_optimizer and g_optimizer are the same object. Fix: create two optimizers.")
+        for part in (self.generator, self.discriminator):
+            if not part.trainable:  # e.g. left frozen by the classic "freeze D, compile the stack" recipe
+                raise ValueError(f"the {part.name} is frozen (trainable=False), so it would never learn. "
+                                 f"Fix: set {part.name}.trainable = True before gan.compile(...).")
         default_d, default_g = bce_losses(from_logits)
         if d_loss_fn is None and g_loss_fn is None:
             self._check_output_activation(from_logits)
@@ -153,6 +163,9 @@ class GAN(keras.Model):
         # so that its JAX trainer passes both optimizers' state in and out of the step.
         d_optimizer.build(self.discriminator.trainable_variables)
         g_optimizer.build(self.generator.trainable_variables)
+        if not hasattr(keras.optimizers, "MultiOptimizer"):
+            raise ValueError(f"Keras {keras.__version__} has no keras.optimizers.MultiOptimizer, which the GAN "
+                             f"trainer needs. Fix: pip install -U keras (3.15 is tested).")
         d_ids = {id(v) for v in self.discriminator.trainable_variables}
         both = keras.optimizers.MultiOptimizer(lambda v: d_optimizer if id(v) in d_ids else g_optimizer)
         super().compile(optimizer=both, **kwargs)
@@ -224,6 +237,9 @@ class GAN(keras.Model):
     def _train_step_torch(self, data):
         import torch
 
+        # Unseeded dropout on PyTorch draws from torch's global generator; seeding it from our
+        # seed generator each step makes the step depend only on state that checkpoints save.
+        torch.manual_seed(int(keras.random.randint((), 0, 2**31 - 1, seed=self.seed_generator)))
         real = self._real_images(data)
         batch = ops.shape(real)[0]
         d_weights, g_weights = self.discriminator.trainable_variables, self.generator.trainable_variables

@@ -56,7 +56,9 @@ def runs(images, tmp_path_factory):
     folder = tmp_path_factory.mktemp("checkpoints")
     straight = make_gan()
     initial = {"generator": weights_of(straight.generator), "discriminator": weights_of(straight.discriminator)}
-    straight_history = trainer.train(straight, images, epochs=3, batch_size=8, max_steps=TOTAL, verbose=0)
+    samples = callbacks.SampleGrid(LATENT_DIM, n=4, directory=folder / "samples", gif=folder / "progress.gif")
+    straight_history = trainer.train(straight, images, epochs=3, batch_size=8, max_steps=TOTAL, verbose=0,
+                                     callbacks=[samples])
     interrupted = make_gan()
     interrupted_history = trainer.train(interrupted, images, epochs=3, batch_size=8, max_steps=STOP_AT,
                                         checkpoint_dir=folder, checkpoint_every=4, verbose=0)
@@ -64,7 +66,7 @@ def runs(images, tmp_path_factory):
     resumed = make_gan(model_seed=123)  # new objects, other starting weights and global seed
     trainer.train(resumed, images, epochs=3, batch_size=8, max_steps=TOTAL,
                   checkpoint_dir=folder, checkpoint_every=4, verbose=0)
-    return dict(straight=straight, initial=initial, straight_history=straight_history,
+    return dict(straight=straight, initial=initial, straight_history=straight_history, samples=samples,
                 interrupted_history=interrupted_history, saved=saved, resumed=resumed, folder=folder)
 
 
@@ -78,6 +80,15 @@ def test_training_changes_both_models(runs):
         after = weights_of(getattr(gan, name))
         assert any(not np.allclose(b, a) for b, a in zip(runs["initial"][name], after)), f"the {name} did not train"
     assert int(gan.g_optimizer.iterations) == int(gan.d_optimizer.iterations) == TOTAL
+
+
+def test_sample_grid_keeps_a_frame_per_epoch(runs):
+    samples = runs["samples"]
+    assert samples.epochs == [0, 1, 2, 3]  # before training, then after each epoch (the last one cut short)
+    assert all(frame.shape == (4, PIXELS) for frame in samples.frames)
+    assert not np.allclose(samples.frames[0], samples.frames[-1]), "the samples did not change while training"
+    assert sorted(p.name for p in (runs["folder"] / "samples").iterdir())[0] == "epoch_0000.png"
+    assert (runs["folder"] / "progress.gif").stat().st_size > 0
 
 
 def test_same_seed_same_losses(runs):
@@ -128,10 +139,17 @@ def test_helpful_errors():
         make_gan(d_loss_fn=lambda real, fake: real - fake)
     with pytest.raises(ValueError, match="latent_dim"):
         trainer.GAN(tiny_generator(), tiny_discriminator(), latent_dim=LATENT_DIM + 1)
+    with pytest.raises(ValueError, match="discriminator reads"):
+        trainer.GAN(tiny_generator(), keras.Sequential([keras.Input((4, 4, 1)), layers.Flatten(), layers.Dense(1)]),
+                    LATENT_DIM)
     sigmoid_d = keras.Sequential([keras.Input((PIXELS,)), layers.Dense(1, activation="sigmoid")])
     gan = trainer.GAN(tiny_generator(), sigmoid_d, LATENT_DIM)
     with pytest.raises(ValueError, match="sigmoid"):
         gan.compile(keras.optimizers.Adam(), keras.optimizers.Adam())
+    frozen = tiny_discriminator()
+    frozen.trainable = False
+    with pytest.raises(ValueError, match="frozen"):
+        trainer.GAN(tiny_generator(), frozen, LATENT_DIM).compile(keras.optimizers.Adam(), keras.optimizers.Adam())
     with pytest.raises(ValueError, match="scale"):
         trainer.train(make_gan(), np.full((16, PIXELS), 255.0), epochs=1, batch_size=8, verbose=0)
 

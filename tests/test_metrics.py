@@ -1,0 +1,64 @@
+"""Fréchet distance and mode coverage in the judge's feature space, on real and fake "generators"."""
+
+import numpy as np
+import pytest
+
+from gankit import metrics
+from gankit.data import load_mnist
+
+N = 2000
+
+
+@pytest.fixture(scope="module")
+def real_train():
+    return load_mnist("train", limit=10_000)
+
+
+@pytest.fixture(scope="module")
+def real_score(judge, real_train):
+    return metrics.score_images(real_train[0], n=N, judge=judge)
+
+
+def test_frechet_distance_of_identical_sets_is_zero():
+    features = np.random.default_rng(0).normal(size=(500, 8))
+    assert metrics.frechet_distance(features, features) == pytest.approx(0.0, abs=1e-6)
+    shifted = features + 3.0  # the means differ by 3 in each of 8 dimensions: 8 * 3^2 = 72
+    assert metrics.frechet_distance(features, shifted) == pytest.approx(72.0, rel=1e-6)
+
+
+def test_real_training_digits_score_close_to_real_test_digits(real_score):
+    assert real_score.n == N
+    assert real_score.frechet < 20.0, real_score  # about 8-12 at n=2000: sampling noise alone
+    assert real_score.judge.classes_present == 10
+    assert not real_score.collapsed
+    assert f"{N} samples" in str(real_score)
+
+
+def test_noise_scores_far_from_real(judge, real_score):
+    noise = np.random.default_rng(0).uniform(-1, 1, size=(N, 28, 28, 1)).astype("float32")
+    score = metrics.score_images(noise, judge=judge)
+    assert score.frechet > 20 * max(real_score.frechet, 1.0), score
+
+
+def test_a_generator_of_only_ones_is_flagged_collapsed(judge, real_train, real_score):
+    images, labels = real_train
+    ones = images[labels == 1]
+    ones = np.concatenate([ones] * (N // len(ones) + 1))[:N]
+    score = metrics.score_images(ones, judge=judge)
+    assert score.collapsed and "COLLAPSED" in str(score)
+    assert score.judge.classes_present < metrics.MIN_CLASSES or score.judge.kl_from_uniform > metrics.MAX_KL
+    assert score.frechet > 10 * max(real_score.frechet, 1.0), score
+
+
+def test_too_few_samples_are_refused(judge, real_train):
+    with pytest.raises(ValueError, match="n=2000"):
+        metrics.score_images(real_train[0][:100], judge=judge)
+
+
+def test_score_generator_uses_fixed_noise(judge):
+    import keras
+
+    generator = keras.Sequential([keras.Input((4,)), keras.layers.Dense(784, activation="tanh")])
+    first, second = metrics.generate(generator, n=8, seed=1), metrics.generate(generator, n=8, seed=1)
+    np.testing.assert_array_equal(first, second)
+    assert first.shape == (8, 784)
