@@ -6,6 +6,8 @@ import pytest
 from gankit import metrics
 from gankit.data import load_mnist
 
+pytestmark = [pytest.mark.slow, pytest.mark.backends]  # needs the judge; TF and JAX
+
 N = 2000
 
 

@@ -13,6 +13,8 @@ import pytest
 
 from gankit import toy
 
+pytestmark = pytest.mark.backends  # bin/test runs this file under TensorFlow, then again under JAX
+
 
 def integral(values, x):
     """The trapezoid rule, without relying on a NumPy version's name for it."""

@@ -13,6 +13,9 @@ from gankit import callbacks, trainer
 from gankit.checks import weights_of
 from gankit.seeding import seed_everything
 
+pytestmark = pytest.mark.backends  # bin/test runs this file under TensorFlow and JAX
+
+
 LATENT_DIM = 4
 PIXELS = 16
 
