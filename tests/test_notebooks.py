@@ -23,12 +23,20 @@ def _check_00(r):
 
 
 def _check_01(r):
-    assert r["discriminator_weights_changed"] is True
+    assert r["trap_d_weights_changed"] is False, "the frozen-D demonstration should show D not learning"
+    assert r["d_weights_changed"] is True, "with the trainable toggle D must learn"
     assert all(abs(v) < 1e3 for v in (r["final_d_loss"], r["final_g_loss"]))
-    assert r["judge"]["n"] == 1000
+    assert r["judge"]["n"] == 1000 and 0 <= r["judge"]["recognised"] <= 1
 
 
-EXPECT = {"00_cook_and_critic": _check_00, "01_mlp_gan": _check_01}
+def _check_02(r):
+    assert r["judge"]["n"] >= 500 and 1 <= r["classes_present"] <= 10
+    # even a smoke-trained generator is measured; real digits score far better than its samples
+    assert 0 < r["frechet_distance_real_digits"] < r["frechet_distance"]
+    assert all(abs(v) < 1e3 for v in (r["final_d_loss"], r["final_g_loss"]))
+
+
+EXPECT = {"00_cook_and_critic": _check_00, "01_mlp_gan": _check_01, "02_dcgan": _check_02}
 BACKEND_NEUTRAL = {"00_cook_and_critic", "01_mlp_gan", "02_dcgan"}
 
 
@@ -39,7 +47,8 @@ def _cases():
 
 
 @pytest.mark.parametrize("assignment", list(_cases()))
-def test_notebook_runs_with_smoke_profile_and_learns(assignment, tmp_path, monkeypatch):
+def test_notebook_runs_with_smoke_profile_and_learns(assignment, tmp_path, monkeypatch, judge):
+    # `judge`: the MNIST judge is trained and cached before the notebooks use it
     records = tmp_path / "records.jsonl"
     monkeypatch.setenv("GANKIT_RECORD", str(records))
     monkeypatch.chdir(tmp_path)  # anything the notebook writes lands here
