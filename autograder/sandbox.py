@@ -13,7 +13,8 @@ It re-executes the normal IPython kernel under ``bwrap`` with:
   folder with its gradebook, the repository's `solutions/` and `.git`) replaced by
   empty folders;
 * only the notebook's own folder (the kernel's working directory) writable, plus a
-  private ``/tmp``;
+  private ``/tmp`` (in which the Python installation, the repository and the data and
+  cache folders stay visible, read-only, wherever they live);
 * its own process, IPC and hostname namespaces, so it cannot signal the grader;
 * a cleared environment but for the few variables in ``KEEP_ENV``.
 
@@ -32,7 +33,8 @@ KEEP_ENV = ("PATH", "LANG", "LC_ALL", "PYTHONPATH", "VIRTUAL_ENV", "GANKIT_DATA"
             "OMP_NUM_THREADS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "CUDA_VISIBLE_DEVICES")
 
 
-def bwrap_command(connection_file: str, workdir: str, hide: list[str], python: str = sys.executable) -> list[str]:
+def bwrap_command(connection_file: str, workdir: str, hide: list[str], python: str = sys.executable,
+                  keep: list[str] = ()) -> list[str]:
     """The bwrap command line that starts an IPython kernel in the sandbox."""
     bwrap = shutil.which("bwrap")
     if bwrap is None:
@@ -43,6 +45,9 @@ def bwrap_command(connection_file: str, workdir: str, hide: list[str], python: s
     for name in KEEP_ENV:  # the kernel sees only what it needs, no secrets of the grader's
         if name in os.environ:
             command += ["--setenv", name, os.environ[name]]
+    for path in keep:  # what the kernel needs even when it lives under /tmp (a CI clone, its venv)
+        if path and os.path.exists(path):
+            command += ["--ro-bind", path, path]
     for path in hide:  # before the binds below, which may sit inside a hidden folder
         if path and os.path.exists(path):
             command += ["--tmpfs", path] if os.path.isdir(path) else ["--ro-bind", "/dev/null", path]
@@ -65,7 +70,10 @@ def main(argv: list[str] | None = None) -> None:
     if len(argv) < 2 or argv[0] != "-f":
         raise SystemExit("usage: python -m autograder.sandbox -f CONNECTION_FILE")
     hide = [p for p in os.environ.get("GANKIT_SANDBOX_HIDE", "").split(os.pathsep) if p]
-    command = bwrap_command(argv[1], os.getcwd(), hide)
+    repository = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    keep = [sys.prefix, sys.base_prefix, repository] + [os.environ.get(name, "") for name in
+                                                       ("GANKIT_DATA", "GANKIT_CACHE", "KERAS_HOME")]
+    command = bwrap_command(argv[1], os.getcwd(), hide, keep=keep)
     os.execv(command[0], command)
 
 
