@@ -6,9 +6,17 @@ test accuracy). For a batch of generated digits it reports:
 
 * the share it recognises with confidence >= 0.9 (a blurry blob gets a low
   confidence, a clear "7" a high one);
-* how many of the 10 classes appear (a collapsed generator makes only a few);
+* how many of the 10 classes appear, counting a class when it makes at least
+  1% of the batch (a collapsed generator makes only a few);
 * the KL divergence of the class histogram from uniform (0 when every digit
   is equally common, log(10) = 2.30 when only one digit is ever made).
+
+A classifier trained on digits alone must still pick a digit for anything it
+is shown, and may pick one with high confidence for pure noise. So the judge
+also sees "junk" while it trains (noise, blank pages, blobs, shuffled digits)
+with the target "every digit equally likely" (outlier exposure, Hendrycks et
+al. 2019). It learns to be unsure about anything that is not a digit, and a
+generator cannot score by drawing noise.
 
 The trained weights are cached (``GANKIT_CACHE``, default ``~/.cache/gankit``),
 so only the first call trains (about a minute or two on a laptop CPU).
@@ -26,9 +34,10 @@ import tempfile
 
 import numpy as np
 
-JUDGE_VERSION = 1
+JUDGE_VERSION = 2  # bump when the architecture or training changes: old caches are ignored
 CACHE_ENV = "GANKIT_CACHE"
 NUM_CLASSES = 10
+MIN_SHARE = 0.01  # a class is 'present' when it makes at least 1% of the batch
 
 
 def cache_dir() -> pathlib.Path:
@@ -61,8 +70,44 @@ def build_judge():
     )
 
 
-def train_judge(epochs: int = 5, seed: int = 0, verbose: int = 1):
-    """Train a fresh judge on MNIST; returns ``(model, test_accuracy)``."""
+def junk_images(n: int, seed: int = 0, digits: np.ndarray | None = None) -> np.ndarray:
+    """``n`` images in [-1, 1] that are not digits: the judge learns to be unsure about them.
+
+    Six kinds, in equal parts: uniform noise, Gaussian noise, flat grey pages,
+    smooth blobs, sparse specks, and (when ``digits`` is given) real digits with
+    their pixels shuffled, which keeps the amount of ink but not the shape.
+    """
+    rng = np.random.default_rng(seed)
+    kinds = 6 if digits is not None else 5
+    parts = np.array_split(np.arange(n), kinds)
+    out = np.empty((n, 28, 28, 1), "float32")
+    for kind, index in enumerate(parts):
+        m = len(index)
+        if kind == 0:  # uniform noise
+            batch = rng.uniform(-1, 1, (m, 28, 28, 1))
+        elif kind == 1:  # Gaussian noise around a random grey
+            batch = rng.normal(rng.uniform(-1, 0.5, (m, 1, 1, 1)), rng.uniform(0.1, 1.0, (m, 1, 1, 1)), (m, 28, 28, 1))
+        elif kind == 2:  # a flat page
+            batch = np.broadcast_to(rng.uniform(-1, 1, (m, 1, 1, 1)), (m, 28, 28, 1))
+        elif kind == 3:  # smooth blobs: coarse noise, enlarged
+            size = rng.choice([2, 4, 7], m)
+            batch = np.stack([np.kron(rng.normal(-0.5, 1.0, (28 // s, 28 // s)), np.ones((s, s))) for s in size])[..., None]
+        elif kind == 4:  # sparse specks of ink on a dark page
+            density = rng.uniform(0.02, 0.3, (m, 1, 1, 1))
+            batch = np.where(rng.uniform(size=(m, 28, 28, 1)) < density, 1.0, -1.0)
+        else:  # real digits, pixels shuffled
+            chosen = digits[rng.integers(0, len(digits), m)].reshape(m, -1)
+            batch = rng.permuted(chosen, axis=1).reshape(m, 28, 28, 1)
+        out[index] = np.clip(batch, -1, 1)
+    return out
+
+
+def train_judge(epochs: int = 5, seed: int = 0, verbose: int = 1, junk_share: float = 0.2):
+    """Train a fresh judge on MNIST plus junk images; returns ``(model, test_accuracy)``.
+
+    Digits get one-hot targets; junk images (``junk_share`` of the digit count)
+    get the uniform target 0.1 for every class.
+    """
     import keras
 
     from gankit.data import load_mnist
@@ -70,15 +115,20 @@ def train_judge(epochs: int = 5, seed: int = 0, verbose: int = 1):
     keras.utils.set_random_seed(seed)
     x_train, y_train = load_mnist("train")
     x_test, y_test = load_mnist("test")
+    junk = junk_images(int(junk_share * len(x_train)), seed=seed, digits=x_train)
+    x = np.concatenate([x_train, junk])
+    y = np.concatenate([np.eye(NUM_CLASSES, dtype="float32")[y_train],
+                        np.full((len(junk), NUM_CLASSES), 1 / NUM_CLASSES, "float32")])
+    batch_size = 128
+    steps = epochs * -(-len(x) // batch_size)
     model = build_judge()
-    model.compile(
-        optimizer=keras.optimizers.Adam(1e-3),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
+    model.compile(  # the learning rate falls smoothly to 0 over training: a little more accuracy at the end
+        optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(1e-3, decay_steps=steps)),
+        loss=keras.losses.CategoricalCrossentropy(from_logits=True),
     )
-    model.fit(x_train, y_train, batch_size=128, epochs=epochs, verbose=verbose)
-    _, accuracy = model.evaluate(x_test, y_test, batch_size=1000, verbose=0)
-    return model, float(accuracy)
+    model.fit(x, y, batch_size=batch_size, epochs=epochs, shuffle=True, verbose=verbose)
+    predicted = model.predict(x_test, batch_size=1000, verbose=0).argmax(axis=1)
+    return model, float((predicted == y_test).mean())
 
 
 _JUDGE = None
@@ -144,7 +194,7 @@ class JudgeReport:
 
     n: int
     recognised: float  # share with confidence >= threshold
-    classes_present: int  # digits among the predictions
+    classes_present: int  # digits that make at least MIN_SHARE of the predictions
     kl_from_uniform: float  # KL(class histogram || uniform), natural log
     class_counts: list
     threshold: float
@@ -173,15 +223,20 @@ def predict_probabilities(images, judge=None, batch_size: int = 500) -> np.ndarr
     return np.asarray(keras.ops.convert_to_numpy(keras.ops.softmax(logits, axis=-1)))
 
 
-def judge_digits(images, judge=None, threshold: float = 0.9) -> JudgeReport:
-    """Score generated digits (in [-1, 1]) with the judge; see the module docstring."""
+def judge_digits(images, judge=None, threshold: float = 0.9, min_share: float = MIN_SHARE) -> JudgeReport:
+    """Score generated digits (in [-1, 1]) with the judge; see the module docstring.
+
+    A class counts as present when the judge's top guess is that class for at
+    least ``min_share`` of the images (1%: a tenth of its fair share), so a
+    stray misreading or two does not count as variety.
+    """
     probabilities = predict_probabilities(images, judge)
     predicted = probabilities.argmax(axis=1)
     counts = np.bincount(predicted, minlength=NUM_CLASSES)
     return JudgeReport(
         n=len(probabilities),
         recognised=float((probabilities.max(axis=1) >= threshold).mean()),
-        classes_present=int((counts > 0).sum()),
+        classes_present=int((counts >= max(1.0, min_share * len(probabilities))).sum()),
         kl_from_uniform=class_histogram_kl(counts),
         class_counts=counts.tolist(),
         threshold=threshold,
