@@ -60,6 +60,9 @@ class LossHistory(keras.callbacks.Callback):
 class SampleGrid(keras.callbacks.Callback):
     """Images from the same fixed noise at the start and after every ``every`` epochs.
 
+    They come from ``gan.sampler``: the averaged generator when the GAN keeps one
+    (``average_decay``), else the trained generator.
+
     The frames stay in memory (``frames``, with ``epochs`` saying how many epochs
     each one had seen); with ``directory`` each is also saved as a PNG grid, and with
     ``gif`` the animated GIF of all frames is rewritten after each epoch.
@@ -77,7 +80,8 @@ class SampleGrid(keras.callbacks.Callback):
         from gankit.checks import to_numpy
 
         model = model or self.model
-        return to_numpy(model.generator(self.noise, training=False))
+        generator = getattr(model, "sampler", None) or model.generator
+        return to_numpy(generator(self.noise, training=False))
 
     def _snapshot(self, epochs_done: int) -> None:
         from gankit import plots

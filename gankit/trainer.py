@@ -90,14 +90,35 @@ class GAN(keras.Model):
     ``GAN(generator, discriminator, latent_dim)``; then
     ``gan.compile(d_optimizer, g_optimizer)`` and ``gan.fit(images, epochs=..., batch_size=...)``.
     Calling ``gan(noise)`` runs the generator. ``seed`` fixes the noise drawn during training.
+
+    ``average_decay`` (e.g. 0.999) also keeps ``gan.average_generator``: a copy of the
+    generator whose weights are a running average of the trained ones, updated at
+    the end of every step, ``average = decay * average + (1 - decay) * weights``.
+    The trained generator's weights keep moving as the two players chase each other;
+    their average is steadier and usually draws cleaner samples. ``gan.sampler`` is
+    the averaged generator when there is one, else the trained one.
     """
 
-    def __init__(self, generator, discriminator, latent_dim: int, seed: int | None = None, **kwargs):
+    def __init__(self, generator, discriminator, latent_dim: int, seed: int | None = None,
+                 average_decay: float | None = None, **kwargs):
         super().__init__(**kwargs)
         self.latent_dim = int(latent_dim)
         self.generator = generator
         self.discriminator = discriminator
         self._build_parts()
+        self.average_decay = None if average_decay is None else float(average_decay)
+        self.average_generator = None
+        if self.average_decay is not None:
+            if not 0.0 < self.average_decay < 1.0:
+                raise ValueError(f"average_decay is {average_decay}; it must lie between 0 and 1, e.g. 0.999.")
+            try:
+                average = keras.models.clone_model(generator)  # the same layers, weights of its own
+            except Exception as error:
+                raise ValueError(f"could not copy the generator to average its weights ({error}). Fix: build it "
+                                 f"with keras.Sequential or the functional API, or leave average_decay=None.") from error
+            average.set_weights(generator.get_weights())
+            average.trainable = False  # never trained: the step sets its weights
+            self.average_generator = average
         self.seed_generator = keras.random.SeedGenerator(seed)  # the training noise; saved in checkpoints
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
@@ -187,6 +208,24 @@ class GAN(keras.Model):
     def call(self, noise, training=False):
         return self.generator(noise, training=training)
 
+    @property
+    def sampler(self):
+        """The generator to draw samples from: the averaged one when ``average_decay`` was set."""
+        return self.average_generator if self.average_generator is not None else self.generator
+
+    def _averaged(self, average_values, current_values):
+        """New running averages of the generator's weights (integer state, if any, is copied)."""
+        decay = self.average_decay
+        return [decay * a + (1.0 - decay) * ops.cast(w, a.dtype) if "float" in str(a.dtype) else w
+                for a, w in zip(average_values, current_values)]
+
+    def _update_average(self):
+        if self.average_generator is not None:
+            pairs = list(zip(self.average_generator.weights, self.generator.weights))
+            new = self._averaged([a.value for a, _ in pairs], [w.value for _, w in pairs])
+            for (a, _), value in zip(pairs, new):
+                a.assign(value)
+
     # -- the training step, one version per backend ------------------------------------
 
     def train_step(self, *args):
@@ -232,6 +271,7 @@ class GAN(keras.Model):
         with tf.GradientTape() as tape:
             g_loss = self.g_loss_fn(self.discriminator(self.generator(noise, training=True), training=True))
         self.g_optimizer.apply(tape.gradient(g_loss, g_weights), g_weights)
+        self._update_average()
         return self._logs(d_loss, g_loss, self._accuracy(scores[:batch], scores[batch:]))
 
     def _train_step_torch(self, data):
@@ -258,6 +298,7 @@ class GAN(keras.Model):
         g_loss.backward()
         with torch.no_grad():
             self.g_optimizer.apply([v.value.grad for v in g_weights], g_weights)
+            self._update_average()
         return self._logs(d_loss.detach(), g_loss.detach(), self._accuracy(scores[:batch], scores[batch:]).detach())
 
     def _train_step_jax(self, state, data):
@@ -313,6 +354,11 @@ class GAN(keras.Model):
         non_trainable = _replace(non_trainable, all_other, G.non_trainable_variables, g_state)
         non_trainable = _replace(non_trainable, all_other, D.non_trainable_variables, d_state)
         non_trainable = _replace(non_trainable, all_other, [self.seed_generator.state], [seed])
+        if self.average_generator is not None:
+            now = dict(zip(map(id, G.trainable_variables), g_w)) | dict(zip(map(id, G.non_trainable_variables), g_state))
+            average = self.average_generator.weights
+            new = self._averaged(_select(non_trainable, all_other, average), [now[id(w)] for w in G.weights])
+            non_trainable = _replace(non_trainable, all_other, average, new)
         optimizer_values = _replace(optimizer_values, self.optimizer.variables, self.d_optimizer.variables, d_opt)
         optimizer_values = _replace(optimizer_values, self.optimizer.variables, self.g_optimizer.variables, g_opt)
         logs = {}
@@ -351,6 +397,46 @@ def epoch_order(n: int, epoch: int, seed: int) -> np.ndarray:
     return np.random.default_rng([seed, epoch]).permutation(n)
 
 
+@keras.saving.register_keras_serializable(package="gankit")
+class HoldThenDecay(keras.optimizers.schedules.LearningRateSchedule):
+    """A learning rate that holds ``rate`` for the first ``hold`` share of ``total_steps``, then falls linearly to 0.
+
+    GAN weights keep circling while the rate is high; letting it fall at the end
+    lets them settle, which sharpens the samples. ``HoldThenDecay(5e-4, 7500)``.
+    """
+
+    def __init__(self, rate: float, total_steps: int, hold: float = 0.5):
+        if total_steps < 1 or not 0.0 <= hold <= 1.0:
+            raise ValueError(f"need total_steps >= 1 and 0 <= hold <= 1; got {total_steps} and {hold}.")
+        self.rate, self.total_steps, self.hold = float(rate), int(total_steps), float(hold)
+
+    def __call__(self, step):
+        step = ops.cast(step, "float32")
+        start = self.hold * self.total_steps
+        remaining = (self.total_steps - step) / max(self.total_steps - start, 1.0)
+        return self.rate * ops.clip(remaining, 0.0, 1.0)
+
+    def get_config(self):
+        return {"rate": self.rate, "total_steps": self.total_steps, "hold": self.hold}
+
+
+class _RunProgbar(keras.callbacks.ProgbarLogger):
+    """Keras's progress bar, told the whole run's epoch count.
+
+    :func:`train` calls ``fit`` once per epoch (so that each epoch can start at a
+    fixed point of a fixed order); Keras alone would then print "Epoch 3/3"
+    where "Epoch 3/8" is meant.
+    """
+
+    def __init__(self, epochs: int):
+        super().__init__()
+        self.run_epochs = epochs
+
+    def set_params(self, params):
+        super().set_params(params)
+        self.epochs = self.run_epochs
+
+
 def train(gan: GAN, images, epochs: int, batch_size: int = 64, *, seed: int = 0, callbacks=(),
           checkpoint_dir=None, checkpoint_every: int = 500, resume: bool = True,
           max_steps: int | None = None, verbose="auto"):
@@ -384,6 +470,8 @@ def train(gan: GAN, images, epochs: int, batch_size: int = 64, *, seed: int = 0,
     if max_steps is not None:
         callbacks.append(gk_callbacks.StopAfter(max_steps))
 
+    if verbose != 0:
+        callbacks.append(_RunProgbar(epochs))
     done = int(gan.g_optimizer.iterations)  # steps already taken (after a resume)
     for epoch in range(done // steps_per_epoch, epochs):
         if max_steps is not None and done >= max_steps:

@@ -137,6 +137,39 @@ def test_learner_losses_match_the_defaults(images, runs):
         np.testing.assert_allclose(default[name][:STEPS_PER_EPOCH], learner[name], rtol=1e-4, atol=1e-5)
 
 
+def test_averaged_generator_is_a_running_average(images):
+    seed_everything(0)
+    gan = trainer.GAN(tiny_generator(), tiny_discriminator(), LATENT_DIM, seed=7, average_decay=0.9)
+    gan.compile(keras.optimizers.Adam(1e-2, beta_1=0.5), keras.optimizers.Adam(1e-2, beta_1=0.5))
+    start = weights_of(gan.generator)
+    assert gan.sampler is gan.average_generator
+    trainer.train(gan, images, epochs=1, batch_size=8, max_steps=1, verbose=0)
+    after, average = weights_of(gan.generator), weights_of(gan.average_generator)
+    assert any(not np.allclose(a, b) for a, b in zip(start, after)), "the generator did not train"
+    for w0, w1, a in zip(start, after, average):  # one step: 0.9 * start + 0.1 * trained
+        np.testing.assert_allclose(a, 0.9 * w0 + 0.1 * w1, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        trainer.GAN(tiny_generator(), tiny_discriminator(), LATENT_DIM, average_decay=1.5)
+
+
+def test_hold_then_decay_schedule():
+    schedule = trainer.HoldThenDecay(1e-3, total_steps=100, hold=0.4)
+    rates = [float(ops.convert_to_numpy(schedule(step))) for step in (0, 40, 70, 100, 150)]
+    np.testing.assert_allclose(rates, [1e-3, 1e-3, 5e-4, 0.0, 0.0], atol=1e-9)
+    copy = trainer.HoldThenDecay.from_config(schedule.get_config())
+    assert float(ops.convert_to_numpy(copy(70))) == pytest.approx(5e-4)
+    with pytest.raises(ValueError, match="hold"):
+        trainer.HoldThenDecay(1e-3, total_steps=100, hold=2.0)
+
+
+def test_progress_bar_counts_the_epochs_of_the_whole_run(images, capsys):
+    trainer.train(make_gan(), images, epochs=3, batch_size=8, verbose=2)
+    out = capsys.readouterr().out
+    assert "Epoch 2/3" in out and "Epoch 3/3" in out and "Epoch 2/2" not in out
+    assert out.count("4/4") == 3  # one line of 4 steps per epoch
+    assert "d_loss" in out and "g_loss" in out
+
+
 def test_helpful_errors():
     with pytest.raises(ValueError, match="keras.ops.mean"):
         make_gan(d_loss_fn=lambda real, fake: real - fake)
