@@ -31,8 +31,10 @@ def _check_01(r):
 
 def _check_02(r):
     assert r["judge"]["n"] >= 500 and 1 <= r["classes_present"] <= 10
-    # even a smoke-trained generator is measured; real digits score far better than its samples
+    # even a smoke-trained generator is measured: real digits score far better than its samples,
+    # and than an untrained generator's
     assert 0 < r["frechet_distance_real_digits"] < r["frechet_distance"]
+    assert r["frechet_distance_real_digits"] < r["frechet_distance_untrained"]
     assert all(abs(v) < 1e3 for v in (r["final_d_loss"], r["final_g_loss"]))
 
 

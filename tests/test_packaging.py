@@ -73,6 +73,10 @@ def test_source_notebook_is_clean(path):
         assert homepage.endswith(repo)
     relative = path.relative_to(SOLUTIONS).as_posix()
     assert f"blob/main/course/{relative}" in text, f"{path}: the Colab link should open course/{relative}"
+    # text still waiting for a measurement is written as an upper-case marker such as STANDARD_TIME
+    markers = sorted({m for cell in notebook.cells if cell.cell_type == "markdown"
+                      for m in re.findall(r"\b[A-Z]{2,}_(?:TEXT|TIME|TRAINING)\b", cell.source)})
+    assert not markers, f"{path} still has unfilled text markers: {markers}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.parent.name)
