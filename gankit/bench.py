@@ -170,9 +170,10 @@ def throughput(batch_size: int = 64, steps: int = 50, warmup: int = 5, size: str
     images, _ = load_mnist("train", limit=(warmup + steps) * batch_size)
     if len(images) < (warmup + steps) * batch_size:
         raise ValueError(f"--steps {steps} at --batch-size {batch_size} needs more than the 60,000 MNIST images.")
+    load = os.getloadavg()[0]
+    busy = " (above the CPU count: other work is competing and timings are noisy)" if load > (os.cpu_count() or 1) else ""
     print(f"DCGAN '{size}' on MNIST, backend {backend}, batch {batch_size}: {warmup} warm-up + {steps} timed steps, "
-          f"best of {repeats} turns. CPUs: {os.cpu_count()}, load average {os.getloadavg()[0]:.1f} "
-          f"(above the CPU count, other work is competing and timings are noisy).")
+          f"best of {repeats} turns. CPUs: {os.cpu_count()}, load average {load:.1f}{busy}.")
     fused = _fused_gan(size, seed)
     seed_everything(seed)
     classic = trainer.TogglingGAN(models.dcgan_generator(LATENT_DIM, size), models.dcgan_discriminator(size),
@@ -263,7 +264,11 @@ def time_to_quality(target: float = 0.8, min_classes: int = 9, batch_size: int =
 
 def run_notebook(path, profile: str = "standard", parameters: dict | None = None, kernel: str | None = None,
                  output=None) -> dict:
-    """Execute a course notebook with papermill under ``profile``; print wall time and what it recorded."""
+    """Execute a course notebook with papermill under ``profile``; print wall time and what it recorded.
+
+    It runs in a scratch folder, so the files a notebook writes (sample grids, GIFs,
+    checkpoints) never land next to the source notebook.
+    """
     import papermill
 
     from gankit.report import RECORD_ENV, read_records
@@ -280,7 +285,7 @@ def run_notebook(path, profile: str = "standard", parameters: dict | None = None
         try:
             start = time.perf_counter()
             papermill.execute_notebook(str(path), str(output), parameters={"profile": profile, **(parameters or {})},
-                                       kernel_name=kernel, cwd=str(path.parent), progress_bar=False)
+                                       kernel_name=kernel, cwd=tmp, progress_bar=False)
             wall = time.perf_counter() - start
         finally:
             if previous is None:

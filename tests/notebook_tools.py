@@ -38,7 +38,7 @@ def solution_sources(assignment: str) -> dict[str, str]:
             for c in notebook.cells if nbgrader_meta(c).get("solution")}
 
 
-def test_points(assignment: str) -> dict[str, float]:
+def cell_points(assignment: str) -> dict[str, float]:
     """{grade_id: points} for every graded test cell of the source notebook."""
     notebook = nbformat.read(notebook_path(assignment), as_version=4)
     return {nbgrader_meta(c)["grade_id"]: float(nbgrader_meta(c)["points"])

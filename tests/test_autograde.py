@@ -14,7 +14,7 @@ import nbformat
 import pytest
 
 from autograder.grade import GradingError, grade
-from notebook_tools import assignments, filled_submission, test_points, wrong_submissions
+from notebook_tools import assignments, filled_submission, cell_points, wrong_submissions
 
 pytestmark = pytest.mark.slow
 
@@ -59,7 +59,7 @@ def test_untouched_release_scores_zero(graded):
 def test_each_wrong_submission_loses_exactly_its_exercise(graded):
     assignment, grades, out, wrong = graded
     assert len(wrong) >= 3, f"{assignment} needs at least three realistic wrong submissions"
-    points = test_points(assignment)
+    points = cell_points(assignment)
     total = sum(points.values())
     for case in wrong:
         student = f"wrong-{case['name']}"
