@@ -19,6 +19,9 @@ import tempfile
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CONFIG = pathlib.Path(__file__).resolve().parent / "nbgrader_config.py"
+# Never copied into course/: editor caches, and runs/, where notebooks write what a run
+# makes (sample grids, GIFs, checkpoints) when they execute in their own folder (nbval, Jupyter).
+NOT_RELEASED = (".ipynb_checkpoints", "__pycache__", "runs")
 
 
 def nbgrader_env() -> dict:
@@ -39,7 +42,7 @@ def build_release(destination: pathlib.Path, source: pathlib.Path = ROOT / "solu
         scratch = pathlib.Path(scratch)
         shutil.copy(CONFIG, scratch / "nbgrader_config.py")
         shutil.copytree(source, scratch / "solutions",
-                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+                        ignore=shutil.ignore_patterns(*NOT_RELEASED))
         env = nbgrader_env()
         for name in assignments(scratch / "solutions"):
             result = subprocess.run(
@@ -60,7 +63,7 @@ def stale_files(fresh: pathlib.Path, committed: pathlib.Path) -> list[str]:
     """Paths (relative) that are missing, extra or different, byte for byte, in `committed`."""
     def files(root: pathlib.Path) -> set[str]:
         return {str(p.relative_to(root)) for p in root.rglob("*")
-                if p.is_file() and ".ipynb_checkpoints" not in p.parts and "__pycache__" not in p.parts}
+                if p.is_file() and not set(p.relative_to(root).parts) & set(NOT_RELEASED)}
 
     left, right = files(fresh), files(committed) if committed.exists() else set()
     differ = {n for n in left & right if (fresh / n).read_bytes() != (committed / n).read_bytes()}

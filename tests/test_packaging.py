@@ -110,6 +110,24 @@ def test_course_is_what_the_release_command_produces():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_run_outputs_next_to_a_source_notebook_are_not_released(tmp_path):
+    # nbval and Jupyter run a notebook in its own folder; what it writes under runs/ stays out of course/
+    from autograder.release import build_release
+
+    stray = SOLUTIONS / assignments()[0] / "runs" / "epoch_0001.png"
+    created = not stray.parent.exists()
+    stray.parent.mkdir(exist_ok=True)
+    stray.write_bytes(b"not a release file")
+    try:
+        released = build_release(tmp_path / "course")
+        names = {p.relative_to(released).as_posix() for p in released.rglob("*") if p.is_file()}
+        assert names and all(name.endswith(".ipynb") for name in names), names
+    finally:
+        stray.unlink()
+        if created:
+            stray.parent.rmdir()
+
+
 def test_no_data_or_large_files_are_tracked():
     files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True).stdout.split()
     data_like = [f for f in files if re.search(r"\.(npz|npy|jpe?g|png|gif|h5|keras|zip|gz|tar|db)$", f, re.I)]
