@@ -24,6 +24,7 @@ Against the random reference, a random 2,000 training digits lie at 1.7.
 from __future__ import annotations
 
 import dataclasses
+import weakref
 
 import numpy as np
 
@@ -71,16 +72,17 @@ def real_digits(n: int = SAMPLES, split: str = "test", seed: int = 0) -> np.ndar
     return images[np.sort(np.random.default_rng(seed).choice(len(images), n, replace=False))]
 
 
-_REFERENCE = {}  # (n, id of the judge) -> features of the reference test digits
+# judge -> {n: features of the reference test digits}; an entry goes when its judge does
+_REFERENCE = weakref.WeakKeyDictionary()
 
 
 def reference_features(n: int = SAMPLES, judge=None) -> np.ndarray:
     """Judge features of the reference: ``n`` random MNIST test digits (computed once per ``n`` and judge)."""
     judge = judge or load_judge(verbose=0)
-    key = (n, id(judge))
-    if key not in _REFERENCE:
-        _REFERENCE[key] = judge_features(real_digits(n, "test"), judge)
-    return _REFERENCE[key]
+    cached = _REFERENCE.setdefault(judge, {})
+    if n not in cached:
+        cached[n] = judge_features(real_digits(n, "test"), judge)
+    return cached[n]
 
 
 def real_frechet(n: int = SAMPLES, judge=None, seed: int = 0) -> float:
