@@ -4,6 +4,7 @@ Pass them to ``gan.fit(..., callbacks=[...])`` or to :func:`gankit.trainer.train
 
 * :class:`SampleGrid`  -- images from the same fixed noise after every epoch (PNGs, a GIF);
 * :class:`LossHistory` -- every step's losses, for :func:`gankit.plots.plot_losses`;
+* :class:`JudgeScores` -- the judge's verdict on fixed-noise samples after every epoch;
 * :class:`Checkpoint`  -- everything needed to resume, every N steps;
 * :class:`StopAfter`   -- stop after a total number of steps.
 
@@ -20,6 +21,7 @@ import json
 import os
 import pathlib
 import tempfile
+import time
 
 import keras
 import numpy as np
@@ -112,6 +114,46 @@ class SampleGrid(keras.callbacks.Callback):
         if not self.frames:
             raise ValueError("no frames yet. Fix: train with this callback for at least one epoch.")
         return show_images(self.frames[index], title=f"after {self.epochs[index]} epochs", ax=ax)
+
+
+class JudgeScores(keras.callbacks.Callback):
+    """The judge's verdict on ``n`` digits from the same fixed noise after every epoch.
+
+    ``scores`` holds one dict per epoch: ``epoch``, ``train_seconds`` (training time
+    since the run began, the time spent judging left out), ``recognised`` and
+    ``classes_present``. The samples come from ``gan.sampler``, as in
+    :class:`SampleGrid`. It shows when a run reaches a quality, not just where it ends.
+    Use a new one for each run: its clock starts when the first ``fit`` begins.
+    """
+
+    def __init__(self, judge, latent_dim: int, n: int = 1000, seed: int = 0):
+        super().__init__()
+        self.judge = judge
+        self.noise = np.random.default_rng(seed).normal(size=(n, latent_dim)).astype("float32")
+        self.scores = []
+        self._start = None
+
+    def on_train_begin(self, logs=None):
+        # gankit.trainer.train calls fit once per epoch: the clock starts with the first call only.
+        if self._start is None:
+            self._start, self._judging = time.perf_counter(), 0.0
+
+    def on_epoch_end(self, epoch, logs=None):
+        from gankit.judge import judge_digits
+
+        if logs:  # wait until the step has finished (JAX runs ahead of Python)
+            float(np.asarray(next(iter(logs.values()))))
+        began = time.perf_counter()
+        generator = getattr(self.model, "sampler", None) or self.model.generator
+        report = judge_digits(generator.predict(self.noise, batch_size=500, verbose=0), self.judge)
+        self.scores.append({"epoch": epoch + 1, "train_seconds": round(began - self._start - self._judging, 1),
+                            "recognised": report.recognised, "classes_present": report.classes_present})
+        self._judging += time.perf_counter() - began
+
+    def at(self, seconds: float) -> dict | None:
+        """The latest score reached within ``seconds`` of training, or None if no epoch ended that soon."""
+        reached = [score for score in self.scores if score["train_seconds"] <= seconds]
+        return reached[-1] if reached else None
 
 
 class _StepCounter(keras.callbacks.Callback):

@@ -74,3 +74,37 @@ def test_score_generator_uses_fixed_noise(judge):
     first, second = metrics.generate(generator, n=8, seed=1), metrics.generate(generator, n=8, seed=1)
     np.testing.assert_array_equal(first, second)
     assert first.shape == (8, 784)
+
+
+def test_judge_scores_follow_the_sampler_each_epoch(judge, real_train):
+    import time
+    import types
+
+    import keras
+
+    from gankit.callbacks import JudgeScores
+
+    images, labels = real_train
+    one = images[labels == 1][0].reshape(-1)
+    # A "generator" that draws the same real 1 for any noise: every sample is recognised, as one class.
+    copier = keras.Sequential([keras.Input((4,)), keras.layers.Dense(784, kernel_initializer="zeros",
+                                                                     bias_initializer=keras.initializers.Constant(one)),
+                               keras.layers.Reshape((28, 28, 1))])
+    blank = keras.Sequential([keras.Input((4,)), keras.layers.Dense(784, kernel_initializer="zeros",
+                                                                    bias_initializer="zeros"),
+                              keras.layers.Reshape((28, 28, 1))])  # a grey page: no digit at all
+    gan = types.SimpleNamespace(sampler=copier, generator=blank)
+    scores = JudgeScores(judge, latent_dim=4, n=200)
+    scores.set_model(gan)
+    scores.on_train_begin()
+    scores.on_epoch_end(0)
+    gan.sampler = blank
+    time.sleep(0.3)  # "training" between the two checks
+    scores.on_train_begin()  # gankit.trainer.train starts a fit for every epoch: the clock runs on
+    scores.on_epoch_end(1)
+    first, second = scores.scores
+    assert (first["epoch"], first["recognised"], first["classes_present"]) == (1, 1.0, 1)
+    assert second["epoch"] == 2 and second["recognised"] < 0.05
+    # The clock counts training only: the 0.3 s of sleep, not the time the judge took.
+    assert first["train_seconds"] < 0.25 and 0.25 <= second["train_seconds"] - first["train_seconds"] < 0.6
+    assert scores.at(first["train_seconds"]) == first and scores.at(-1.0) is None
