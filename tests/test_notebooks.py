@@ -36,6 +36,12 @@ def _check_02(r):
     assert 0 < r["frechet_distance_real_digits"] < r["frechet_distance"]
     assert r["frechet_distance_real_digits"] < r["frechet_distance_untrained"]
     assert all(abs(v) < 1e3 for v in (r["final_d_loss"], r["final_g_loss"]))
+    # the judge scored the same noise after every epoch; after the last, it agrees with the final report
+    curve = r["judge_each_epoch"]
+    assert [s["epoch"] for s in curve] == list(range(1, len(curve) + 1)) and curve
+    assert 0 <= curve[0]["train_seconds"] and all(a["train_seconds"] <= b["train_seconds"]
+                                                   for a, b in zip(curve, curve[1:]))
+    assert abs(curve[-1]["recognised"] - r["judge"]["recognised"]) < 1e-9
 
 
 EXPECT = {"00_cook_and_critic": _check_00, "01_mlp_gan": _check_01, "02_dcgan": _check_02}
