@@ -59,6 +59,11 @@ class LossHistory(keras.callbacks.Callback):
             self.epochs.setdefault(name, []).append(float(np.asarray(value)))
 
 
+def _sampler(gan):
+    """The generator to draw from: ``gan.sampler`` (the averaged one, if kept), else ``gan.generator``."""
+    return getattr(gan, "sampler", None) or gan.generator
+
+
 class SampleGrid(keras.callbacks.Callback):
     """Images from the same fixed noise at the start and after every ``every`` epochs.
 
@@ -81,9 +86,7 @@ class SampleGrid(keras.callbacks.Callback):
         """The generator's images for the fixed noise, as a NumPy array."""
         from gankit.checks import to_numpy
 
-        model = model or self.model
-        generator = getattr(model, "sampler", None) or model.generator
-        return to_numpy(generator(self.noise, training=False))
+        return to_numpy(_sampler(model or self.model)(self.noise, training=False))
 
     def _snapshot(self, epochs_done: int) -> None:
         from gankit import plots
@@ -122,14 +125,15 @@ class JudgeScores(keras.callbacks.Callback):
     ``scores`` holds one dict per epoch: ``epoch``, ``train_seconds`` (training time
     since the run began, the time spent judging left out), ``recognised`` and
     ``classes_present``. The samples come from ``gan.sampler``, as in
-    :class:`SampleGrid`. It shows when a run reaches a quality, not just where it ends.
+    :class:`SampleGrid`, for the noise of ``gankit.metrics.generate(..., n, seed)``, so the
+    last score matches a final measurement with the same ``n`` and ``seed``.
+    It shows when a run reaches a quality, not just where it ends.
     Use a new one for each run: its clock starts when the first ``fit`` begins.
     """
 
-    def __init__(self, judge, latent_dim: int, n: int = 1000, seed: int = 0):
+    def __init__(self, judge, n: int = 1000, seed: int = 0):
         super().__init__()
-        self.judge = judge
-        self.noise = np.random.default_rng(seed).normal(size=(n, latent_dim)).astype("float32")
+        self.judge, self.n, self.seed = judge, n, seed
         self.scores = []
         self._start = None
 
@@ -140,12 +144,13 @@ class JudgeScores(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         from gankit.judge import judge_digits
+        from gankit.metrics import generate
 
         if logs:  # wait until the step has finished (JAX runs ahead of Python)
             float(np.asarray(next(iter(logs.values()))))
         began = time.perf_counter()
-        generator = getattr(self.model, "sampler", None) or self.model.generator
-        report = judge_digits(generator.predict(self.noise, batch_size=500, verbose=0), self.judge)
+        digits = generate(_sampler(self.model), n=self.n, seed=self.seed)  # the same noise every epoch
+        report = judge_digits(digits, self.judge)
         self.scores.append({"epoch": epoch + 1, "train_seconds": round(began - self._start - self._judging, 1),
                             "recognised": report.recognised, "classes_present": report.classes_present})
         self._judging += time.perf_counter() - began

@@ -94,7 +94,7 @@ def test_judge_scores_follow_the_sampler_each_epoch(judge, real_train):
                                                                     bias_initializer="zeros"),
                               keras.layers.Reshape((28, 28, 1))])  # a grey page: no digit at all
     gan = types.SimpleNamespace(sampler=copier, generator=blank)
-    scores = JudgeScores(judge, latent_dim=4, n=200)
+    scores = JudgeScores(judge, n=200)
     scores.set_model(gan)
     scores.on_train_begin()
     scores.on_epoch_end(0)
