@@ -44,24 +44,21 @@ def _fused_gan(size: str, seed: int):
     return gan
 
 
-def _sync(logs) -> None:
-    """Wait for the step behind ``logs`` to finish (JAX returns before it has)."""
-    float(np.asarray(next(iter(logs.values()))))
-
-
 def _timer_callback(first: int, last: int):
     """A callback that times the steps ``first`` .. ``last`` (0-based, inclusive) of one ``fit``."""
     import keras
+
+    from gankit.callbacks import wait_for_step
 
     class Timer(keras.callbacks.Callback):
         seconds = None
 
         def on_train_batch_end(self, batch, logs=None):
             if batch == first - 1:
-                _sync(logs)
+                wait_for_step(logs)
                 self.start = time.perf_counter()
             if batch == last:
-                _sync(logs)
+                wait_for_step(logs)
                 self.seconds = time.perf_counter() - self.start
 
     return Timer()
@@ -215,6 +212,7 @@ def time_to_quality(target: float = 0.8, min_classes: int = 9, batch_size: int =
     import keras
 
     from gankit import report
+    from gankit.callbacks import wait_for_step
     from gankit.data import load_mnist
     from gankit.judge import judge_digits, load_judge
 
@@ -236,7 +234,7 @@ def time_to_quality(target: float = 0.8, min_classes: int = 9, batch_size: int =
             self.step += 1
             if self.step % check_every:
                 return
-            _sync(logs)
+            wait_for_step(logs)
             check_start = time.perf_counter()
             trained = check_start - self.start - self.paused
             verdict = judge_digits(self.model.generator.predict(noise, verbose=0), judge)

@@ -59,6 +59,11 @@ class LossHistory(keras.callbacks.Callback):
             self.epochs.setdefault(name, []).append(float(np.asarray(value)))
 
 
+def wait_for_step(logs) -> None:
+    """Wait until the step behind ``logs`` has finished (JAX returns before it has), e.g. before timing."""
+    float(np.asarray(next(iter(logs.values()))))
+
+
 def _sampler(gan):
     """The generator to draw from: ``gan.sampler`` (the averaged one, if kept), else ``gan.generator``."""
     return getattr(gan, "sampler", None) or gan.generator
@@ -146,8 +151,8 @@ class JudgeScores(keras.callbacks.Callback):
         from gankit.judge import judge_digits
         from gankit.metrics import generate
 
-        if logs:  # wait until the step has finished (JAX runs ahead of Python)
-            float(np.asarray(next(iter(logs.values()))))
+        if logs:  # JAX runs ahead of Python: stop the clock only when the step is done
+            wait_for_step(logs)
         began = time.perf_counter()
         digits = generate(_sampler(self.model), n=self.n, seed=self.seed)  # the same noise every epoch
         report = judge_digits(digits, self.judge)
