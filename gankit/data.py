@@ -11,6 +11,29 @@ package looks for data in this order:
 
 A missing or damaged file raises :class:`DataError`, whose message names the
 file and says how to fix it.
+
+Image datasets (``monet2photo`` for CycleGAN, ``edges2shoes`` for pix2pix) are
+registered in :data:`IMAGE_DATASETS` with several download sources, tried in order
+by :mod:`gankit.download`; :func:`image_dataset` returns their folder in the
+canonical layout. Sources registered, and the checksums we could confirm:
+
+* ``monet2photo.zip``: the canonical server
+  ``efrosgans.eecs.berkeley.edu/cyclegan/datasets/`` and its older address
+  ``people.eecs.berkeley.edu/~taesung_park/CycleGAN/datasets/`` (the same files).
+  Checksum confirmed from public material: tensorflow-datasets records this archive
+  (``tensorflow_datasets/url_checksums/cycle_gan.txt``) as 305,231,073 bytes, sha256
+  ``88f91b00...5fac05b04``. TFDS downloads from the same server, so it is a checksum
+  source, not a second download source.
+* ``edges2shoes.tar.gz``: the canonical server
+  ``efrosgans.eecs.berkeley.edu/pix2pix/datasets/`` and its older address
+  ``people.eecs.berkeley.edu/~tinghuiz/projects/pix2pix/datasets/``. No published
+  sha256 or size was found (tensorflow-datasets has no edges2shoes builder), so both
+  are **unverified**: a download is accepted only if it unpacks into ``train/`` and
+  ``val/`` folders of images, and a warning prints the sha256 it had.
+* Community copies on the Hugging Face Hub (``huggan/monet2photo``,
+  ``huggan/edges2shoes``) are parquet files, not the archive; they are listed in
+  :data:`HUB_COPIES` for people who can read parquet (``pyarrow``, not a dependency
+  of this package) and are not downloaded automatically. No checksums confirmed.
 """
 
 from __future__ import annotations
@@ -19,9 +42,12 @@ import dataclasses
 import hashlib
 import os
 import pathlib
+import shutil
 import zipfile
 
 import numpy as np
+
+from gankit.download import DownloadError, Source, fetch_first, unpack
 
 DATA_ENV = "GANKIT_DATA"
 
@@ -120,6 +146,152 @@ def fetch(key: str) -> pathlib.Path:
             f"folder that already holds {entry.name}."
         ) from error
     return pathlib.Path(downloaded)
+
+
+@dataclasses.dataclass(frozen=True)
+class ImageArchive:
+    """An image dataset distributed as one archive: its sources, layout and full size."""
+
+    name: str  # the folder name, e.g. "monet2photo"
+    filename: str  # the archive's file name, e.g. "monet2photo.zip"
+    splits: tuple[str, ...]  # sub-folders of the canonical layout
+    counts: dict  # images per split in the full archive (from the course brief)
+    sources: tuple[Source, ...]
+    terms: str
+
+
+_TFDS = "tensorflow-datasets url_checksums/cycle_gan.txt"
+_MONET_SHA = "88f91b00fc228f97c9411fbf1880ec1d119c98f1722e4cfcfaa2fb35fac05b04"
+
+IMAGE_DATASETS = {
+    "monet2photo": ImageArchive(
+        name="monet2photo",
+        filename="monet2photo.zip",
+        splits=("trainA", "trainB", "testA", "testB"),
+        counts={"trainA": 1072, "trainB": 6287, "testA": 121, "testB": 751},
+        sources=(
+            Source("https://efrosgans.eecs.berkeley.edu/cyclegan/datasets/monet2photo.zip",
+                   sha256=_MONET_SHA, size=305231073, checksum_from=_TFDS,
+                   note="canonical server of the CycleGAN authors"),
+            Source("https://people.eecs.berkeley.edu/~taesung_park/CycleGAN/datasets/monet2photo.zip",
+                   sha256=_MONET_SHA, size=305231073, checksum_from=_TFDS,
+                   note="the server's older address, the one TFDS recorded"),
+        ),
+        terms="Monet paintings from Wikiart, photos from Flickr; released by the CycleGAN authors "
+              "(Zhu et al. 2017) for research use.",
+    ),
+    "edges2shoes": ImageArchive(
+        name="edges2shoes",
+        filename="edges2shoes.tar.gz",
+        splits=("train", "val"),
+        counts={"train": 49825, "val": 200},
+        sources=(
+            Source("https://efrosgans.eecs.berkeley.edu/pix2pix/datasets/edges2shoes.tar.gz",
+                   note="canonical server of the pix2pix authors; no published checksum"),
+            Source("https://people.eecs.berkeley.edu/~tinghuiz/projects/pix2pix/datasets/edges2shoes.tar.gz",
+                   note="the server's older address; no published checksum"),
+        ),
+        terms="Shoe photos from UT Zappos50K (Yu and Grauman; academic, non-commercial use), edge "
+              "maps by the pix2pix authors (Isola et al. 2017); cite both.",
+    ),
+}
+
+# Community copies as parquet (columns imageA / imageB, as the HugGAN CycleGAN script expects);
+# not fetched automatically: reading them needs pyarrow, and no checksums were published.
+HUB_COPIES = {
+    "monet2photo": "https://huggingface.co/datasets/huggan/monet2photo (data/train-00000-of-00001.parquet, "
+                   "data/test-00000-of-00001.parquet)",
+    "edges2shoes": "https://huggingface.co/datasets/huggan/edges2shoes (data/train-0000[0-5]-of-00006.parquet; "
+                   "train split only)",
+}
+
+
+def downloads_dir() -> pathlib.Path:
+    """Where downloaded archives and their unpacked folders live: ``$KERAS_HOME/datasets``."""
+    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    return pathlib.Path(home) / "datasets"
+
+
+def _find_layout(root: pathlib.Path, splits) -> pathlib.Path | None:
+    """The folder under ``root`` (itself or one level down) that holds every split."""
+    for candidate in [root, *sorted(p for p in root.iterdir() if p.is_dir())]:
+        if all((candidate / split).is_dir() for split in splits):
+            return candidate
+    return None
+
+
+def _check_layout(folder: pathlib.Path, entry: ImageArchive, fix: str) -> pathlib.Path:
+    missing = [split for split in entry.splits if not (folder / split).is_dir()]
+    if missing:
+        raise DataError(
+            f"{folder} has no {', '.join(s + '/' for s in missing)} folder(s); {entry.name} needs "
+            f"{', '.join(s + '/' for s in entry.splits)}. Fix: {fix}"
+        )
+    return folder
+
+
+def image_dataset(name: str, download: bool = True) -> pathlib.Path:
+    """The folder of a registered image dataset, in its canonical layout.
+
+    With ``GANKIT_DATA`` set, it is ``<GANKIT_DATA>/<name>`` (for example the course's small
+    offline subsets). Otherwise it is ``<downloads_dir()>/<name>``, downloaded from the
+    registered sources and unpacked on first use (an archive already placed at
+    ``<downloads_dir()>/<filename>`` is checked and unpacked without downloading).
+    """
+    if name not in IMAGE_DATASETS:
+        raise KeyError(f"unknown image dataset {name!r}; known: {sorted(IMAGE_DATASETS)}")
+    entry = IMAGE_DATASETS[name]
+    folder = data_dir()
+    if folder is not None:
+        path = folder / name
+        if not path.is_dir():
+            raise DataError(
+                f"{path} does not exist. Fix: put the unpacked {entry.filename} there (it must hold "
+                f"{', '.join(s + '/' for s in entry.splits)}), or unset {DATA_ENV} to download it."
+            )
+        return _check_layout(path, entry, f"unpack {entry.filename} there again, or unset {DATA_ENV}.")
+    cache = downloads_dir()
+    target = cache / name
+    if target.is_dir():
+        return _check_layout(target, entry, f"delete {target} and run again to unpack it afresh.")
+    if not download:
+        raise DataError(f"{target} does not exist and download=False. Fix: call with download=True.")
+
+    def unpack_and_check(archive: pathlib.Path, source: Source) -> None:
+        staging = cache / f".{name}.unpacked"
+        try:
+            unpack(archive, staging)
+            root = _find_layout(staging, entry.splits)
+            if root is None:
+                raise DataError(f"{archive.name} does not hold the folders "
+                                f"{', '.join(s + '/' for s in entry.splits)}")
+            if target.exists():
+                shutil.rmtree(target)
+            os.replace(root, target)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+    archive = cache / entry.filename
+    if archive.is_file() and not any(s.verified for s in entry.sources):
+        # nothing to check a hand-placed copy against: the layout check is all there is
+        try:
+            unpack_and_check(archive, entry.sources[0])
+            return target
+        except Exception as error:
+            raise DataError(f"{archive} could not be unpacked ({error}). Fix: delete it and run again, "
+                            f"or replace it with a good copy.") from error
+    put_it = (f"unpack it and set {DATA_ENV} to the folder that holds {name}/ "
+              f"(with {', '.join(s + '/' for s in entry.splits)} inside)")
+    try:
+        fetch_first(entry.filename, list(entry.sources), cache, accept=unpack_and_check,
+                    manual_url=entry.sources[0].url, put_it=put_it)
+    except DownloadError as error:
+        hub = HUB_COPIES.get(name)
+        note = f"\nA community copy (parquet, needs pyarrow, unverified): {hub}" if hub else ""
+        raise DataError(f"{error}{note}\nTerms of use: {entry.terms}") from error
+    if not target.is_dir():  # the cached archive matched a checksum but was never unpacked here
+        unpack_and_check(archive, entry.sources[0])
+    return target
 
 
 def scale_to_tanh(images: np.ndarray) -> np.ndarray:

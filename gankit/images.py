@@ -1,0 +1,378 @@
+"""Folders of images for image-to-image translation: decoded once, cached, served in batches.
+
+Three kinds of folder:
+
+* **unpaired domains** in the canonical CycleGAN layout ``trainA/ trainB/ testA/ testB/``
+  (:func:`load_unpaired`);
+* **paired files** as pix2pix ships them, each one image twice as wide as tall with the
+  input (A, e.g. the edge map) on the left and the target (B, the photo) on the right
+  (:func:`load_pairs`);
+* any **folder of images** (:func:`load_folder`): nested sub-folders, names with spaces,
+  mixed sizes and formats; each image is centre-cropped to a square, then resized.
+
+Every image is decoded once, at one chosen resolution, and the uint8 result is cached as
+``.npz`` under ``GANKIT_CACHE/images/``, keyed by the folder's content (each file's relative
+path, size and modification time) and the resolution, so a second load takes a fraction of a
+second and a changed folder is decoded afresh.
+
+Bad files never stop a load half-way: a truncated or unreadable image, a file that is not an
+image, and a pair file of the wrong shape are each skipped with a warning that names the file
+(repeated when the cache is used). A missing split or a folder without usable images raises
+:class:`gankit.data.DataError`, naming the folder and the fix.
+
+:class:`ImageBatches` serves the arrays as float32 batches in [-1, 1] with the paper's
+random jitter: load at ``jitter_size(size)`` (286 for 256), randomly crop ``size``, and flip
+left-right at random; both halves of a pair get the same crop and flip. It is a Keras
+``PyDataset`` rather than a ``tf.data`` pipeline because the course runs on TensorFlow and
+JAX alike, and once the images sit decoded in memory a batch is only numpy slicing
+(microseconds), so nothing is gained by tying the JAX path to TensorFlow.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import hashlib
+import json
+import os
+import pathlib
+import warnings
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from gankit.data import DataError
+
+IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
+CACHE_ENV = "GANKIT_CACHE"
+_CACHE_VERSION = 1
+
+
+class BadImage(ValueError):
+    """One file could not be used; the message names it and says why."""
+
+
+def jitter_size(size: int) -> int:
+    """The resolution to load at for random-crop jitter to ``size`` (the papers: 286 for 256)."""
+    return int(round(size * 286 / 256))
+
+
+def cache_dir() -> pathlib.Path:
+    """Where decoded images are cached: ``$GANKIT_CACHE/images`` (default ``~/.cache/gankit``)."""
+    root = os.environ.get(CACHE_ENV) or os.path.join(os.path.expanduser("~"), ".cache", "gankit")
+    return pathlib.Path(root) / "images"
+
+
+def list_images(folder: str | os.PathLike, recursive: bool = True) -> list[pathlib.Path]:
+    """The image files in ``folder`` (and its sub-folders), in a stable sorted order.
+
+    Files whose extension is not an image's are skipped with a warning naming them (hidden
+    files such as ``.DS_Store`` silently). A missing folder, or one without image files,
+    raises :class:`DataError`.
+    """
+    folder = pathlib.Path(folder)
+    if not folder.is_dir():
+        raise DataError(f"{folder} is not a folder. Fix: check the path, or put the images there.")
+    found = folder.rglob("*") if recursive else folder.iterdir()
+    images = []
+    for path in sorted(found):
+        if not path.is_file() or any(part.startswith(".") for part in path.relative_to(folder).parts):
+            continue
+        if path.suffix.lower() in IMAGE_EXTENSIONS:
+            images.append(path)
+        else:
+            warnings.warn(f"skipping {path}: not an image file (extension {path.suffix or 'none'!r}; "
+                          f"expected one of {', '.join(sorted(IMAGE_EXTENSIONS))})", stacklevel=2)
+    if not images:
+        raise DataError(f"{folder} holds no image files. Fix: put .jpg or .png images in it "
+                        f"(sub-folders are searched too).")
+    return images
+
+
+def _open_rgb(path: pathlib.Path, draft_size: tuple[int, int] | None) -> Image.Image:
+    """Decode a file fully into an RGB image, or raise :class:`BadImage` naming it."""
+    try:
+        with Image.open(path) as image:
+            if draft_size is not None and image.format == "JPEG":
+                image.draft("RGB", draft_size)  # decode JPEGs at reduced scale: much faster
+            image.load()  # a truncated file fails here, not later
+            if image.mode in ("RGBA", "LA", "P"):
+                image = image.convert("RGBA")
+                background = Image.new("RGBA", image.size, (255, 255, 255, 255))
+                image = Image.alpha_composite(background, image)
+            return image.convert("RGB")
+    except UnidentifiedImageError as error:
+        raise BadImage(f"{path} is not an image PIL can read ({error})") from error
+    except (OSError, SyntaxError, ValueError) as error:  # truncated or damaged data
+        raise BadImage(f"{path} is damaged or truncated ({error})") from error
+
+
+def _square(image: Image.Image, size: int) -> np.ndarray:
+    """Centre-crop to a square, resize to ``size`` x ``size``, as uint8 (size, size, 3)."""
+    width, height = image.size
+    side = min(width, height)
+    left, top = (width - side) // 2, (height - side) // 2
+    image = image.crop((left, top, left + side, top + side))
+    if image.size != (size, size):
+        image = image.resize((size, size), Image.Resampling.BICUBIC, reducing_gap=2.0)
+    return np.asarray(image, dtype=np.uint8)
+
+
+def read_image(path: str | os.PathLike, size: int) -> np.ndarray:
+    """One image as uint8 ``(size, size, 3)``: RGB, centre-cropped to a square, resized."""
+    path = pathlib.Path(path)
+    return _square(_open_rgb(path, (size, size)), size)
+
+
+def read_pair(path: str | os.PathLike, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Split one pix2pix file into its left half (A) and right half (B), each ``(size, size, 3)``.
+
+    A file that is not twice as wide as tall raises :class:`BadImage` naming it and its shape.
+    """
+    path = pathlib.Path(path)
+    try:
+        with Image.open(path) as probe:  # reads the header only
+            width, height = probe.size
+    except UnidentifiedImageError as error:
+        raise BadImage(f"{path} is not an image PIL can read ({error})") from error
+    except OSError as error:
+        raise BadImage(f"{path} could not be opened ({error})") from error
+    if width != 2 * height:
+        raise BadImage(f"{path} is {width}x{height} (width x height); a pair file must be twice as wide "
+                       f"as tall, input on the left and target on the right (edges2shoes: 512x256)")
+    image = _open_rgb(path, (2 * size, size))
+    width, height = image.size
+    half = width // 2
+    left = image.crop((0, 0, half, height))
+    right = image.crop((half, 0, 2 * half, height))
+    return _square(left, size), _square(right, size)
+
+
+def _content_key(kind: str, folder: pathlib.Path, files: list[pathlib.Path], size: int) -> str:
+    entries = []
+    for path in files:
+        stat = path.stat()
+        entries.append([str(path.relative_to(folder)), stat.st_size, stat.st_mtime_ns])
+    blob = json.dumps([_CACHE_VERSION, kind, size, entries]).encode()
+    return hashlib.sha256(blob).hexdigest()[:24]
+
+
+def _decode_all(files, decode, workers: int | None):
+    """Decode every file (threads: PIL releases the GIL); return results and skipped messages."""
+    workers = workers or min(8, os.cpu_count() or 1)
+    results, skipped = [], []
+    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(decode, path) for path in files]
+        for path, future in zip(files, futures):
+            try:
+                results.append((path, future.result()))
+            except BadImage as error:
+                skipped.append(str(error))
+    return results, skipped
+
+
+def _warn_skipped(skipped) -> None:
+    for message in skipped:
+        warnings.warn(f"skipping {message}", stacklevel=3)
+
+
+def _cached(kind: str, folder: pathlib.Path, size: int, decode, n_arrays: int, use_cache: bool,
+            recursive: bool, workers: int | None):
+    """Load (or decode and store) the arrays of one folder; returns (arrays..., names)."""
+    files = list_images(folder, recursive=recursive)
+    path = cache_dir() / f"{kind}-{size}px-{_content_key(kind, folder, files, size)}.npz"
+    if use_cache and path.is_file():
+        try:
+            with np.load(path, allow_pickle=False) as stored:
+                arrays = [stored[f"array{i}"] for i in range(n_arrays)]
+                names = [str(name) for name in stored["names"]]
+                skipped = [str(message) for message in stored["skipped"]]
+            _warn_skipped(skipped)
+            return (*arrays, names)
+        except (OSError, ValueError, KeyError) as error:  # a damaged cache file is rebuilt
+            warnings.warn(f"rebuilding the damaged cache file {path} ({error})", stacklevel=3)
+    results, skipped = _decode_all(files, decode, workers)
+    _warn_skipped(skipped)
+    if not results:
+        raise DataError(f"{folder}: none of its {len(files)} image files could be read (see the warnings "
+                        f"above). Fix: replace the damaged files, or point at the right folder.")
+    names = [str(p.relative_to(folder)) for p, _ in results]
+    if n_arrays == 1:
+        arrays = [np.stack([value for _, value in results])]
+    else:
+        arrays = [np.stack([value[i] for _, value in results]) for i in range(n_arrays)]
+    if use_cache:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(path.name + f".{os.getpid()}.tmp.npz")
+        stored = {f"array{i}": array for i, array in enumerate(arrays)}
+        np.savez(partial, names=np.array(names, dtype=str), skipped=np.array(skipped, dtype=str), **stored)
+        os.replace(partial, path)  # atomic: a reader never sees half a file
+    return (*arrays, names)
+
+
+def load_folder(folder: str | os.PathLike, size: int, *, recursive: bool = True, cache: bool = True,
+                workers: int | None = None) -> tuple[np.ndarray, list[str]]:
+    """Every image under ``folder`` as uint8 ``(n, size, size, 3)``, and their relative names.
+
+    Images of any size and format are centre-cropped to a square and resized. Bad files are
+    skipped with a warning naming them.
+    """
+    folder = pathlib.Path(folder)
+    return _cached("folder", folder, size, lambda p: read_image(p, size), 1, cache, recursive, workers)
+
+
+def load_pairs(folder: str | os.PathLike, size: int, *, cache: bool = True,
+               workers: int | None = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The pix2pix pair files under ``folder`` as ``(inputs A, targets B, names)``.
+
+    Each file is split into its left half (A) and right half (B), each uint8
+    ``(n, size, size, 3)``. Files of the wrong shape and unreadable ones are skipped with a
+    warning naming them.
+    """
+    folder = pathlib.Path(folder)
+    return _cached("pairs", folder, size, lambda p: read_pair(p, size), 2, cache, True, workers)
+
+
+def _split_folder(root: pathlib.Path, split: str) -> pathlib.Path:
+    folder = root / split
+    if not folder.is_dir():
+        present = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+        raise DataError(
+            f"{folder} is missing (found: {', '.join(present) or 'nothing'} in {root}). The layout must be "
+            f"trainA/ trainB/ testA/ testB/ for unpaired domains, or train/ val/ for pair files. "
+            f"Fix: unpack the dataset archive into {root} again, or create the folder."
+        )
+    return folder
+
+
+def load_unpaired(root: str | os.PathLike, split: str = "train", size: int = 64, *, cache: bool = True,
+                  workers: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The two domains of ``root/<split>A`` and ``root/<split>B`` as uint8 image arrays.
+
+    ``split`` is ``"train"`` or ``"test"``; the two arrays may hold different numbers of images
+    (the domains are unpaired).
+    """
+    root = pathlib.Path(root)
+    domain_a, _ = load_folder(_split_folder(root, f"{split}A"), size, cache=cache, workers=workers)
+    domain_b, _ = load_folder(_split_folder(root, f"{split}B"), size, cache=cache, workers=workers)
+    return domain_a, domain_b
+
+
+def load_paired(root: str | os.PathLike, split: str = "train", size: int = 64, *, cache: bool = True,
+                workers: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The pair files of ``root/<split>`` (``"train"`` or ``"val"``) as ``(inputs A, targets B)``."""
+    inputs, targets, _ = load_pairs(_split_folder(pathlib.Path(root), split), size, cache=cache, workers=workers)
+    return inputs, targets
+
+
+def to_tanh_range(images: np.ndarray) -> np.ndarray:
+    """uint8 pixels in [0, 255] as float32 in [-1, 1], the range of a ``tanh`` output."""
+    return images.astype("float32") / 127.5 - 1.0
+
+
+def _import_pydataset():
+    import keras
+
+    return keras.utils.PyDataset
+
+
+class ImageBatches(_import_pydataset()):
+    """Batches of one image array, of pairs, or of two unpaired domains, with jitter and flips.
+
+    * ``ImageBatches(images)`` yields ``x``;
+    * ``ImageBatches(a, b, paired=True)`` yields ``(a, b)`` where row i of both comes from the
+      same pair and gets the **same** random crop and flip;
+    * ``ImageBatches(a, b, paired=False)`` yields ``(a, b)`` drawn independently from each
+      domain; an epoch is as long as the larger domain, the smaller one is reshuffled and
+      reused.
+
+    Batches are float32 in [-1, 1] of shape ``(batch_size, crop, crop, 3)``. With
+    ``jitter=True`` each image is cropped at a random place (load the arrays at
+    ``jitter_size(crop)`` for the papers' 286 -> 256 jitter) and flipped left-right with
+    probability 1/2; with ``jitter=False`` the centre is cropped and nothing is flipped.
+    Randomness depends only on ``seed``, the epoch and the batch index, so batches are the
+    same on every backend and with any number of workers. Incomplete last batches are dropped
+    (a compiled step sees one shape), so ``batch_size`` must not exceed the number of images.
+    """
+
+    def __init__(self, a: np.ndarray, b: np.ndarray | None = None, *, batch_size: int = 1,
+                 crop: int | None = None, jitter: bool = True, paired: bool | None = None,
+                 shuffle: bool = True, seed: int = 0, **kwargs):
+        super().__init__(**kwargs)
+        self.a, self.b = np.asarray(a), None if b is None else np.asarray(b)
+        for name, array in (("a", self.a), ("b", self.b)):
+            if array is not None and (array.ndim != 4 or array.shape[-1] not in (1, 3)):
+                raise ValueError(f"{name} must be images of shape (n, height, width, channels), got {array.shape}")
+        if paired is None:
+            paired = self.b is not None
+        if paired and self.b is not None and self.a.shape[:3] != self.b.shape[:3]:
+            raise ValueError(f"paired arrays must match in number and size, got {self.a.shape} and {self.b.shape}")
+        self.paired = paired
+        self.crop = crop or self.a.shape[1]
+        smallest = min(self.a.shape[1], self.a.shape[2], *(() if self.b is None else self.b.shape[1:3]))
+        if self.crop > smallest:
+            raise ValueError(f"crop={self.crop} is larger than the images ({smallest} px). Fix: load them at "
+                             f"jitter_size({self.crop}) = {jitter_size(self.crop)} or crop less.")
+        counts = [len(self.a)] + ([] if self.b is None else [len(self.b)])
+        if batch_size > min(counts):
+            raise ValueError(f"batch_size={batch_size} is larger than the number of images ({min(counts)}). "
+                             f"Fix: use a smaller batch_size.")
+        self.batch_size, self.jitter, self.shuffle, self.seed = batch_size, jitter, shuffle, seed
+        self.epoch = 0
+        self._orders = self._new_orders()
+
+    def _new_orders(self):
+        rng = np.random.default_rng([self.seed, self.epoch, 1])
+        n_steps = len(self)
+        orders = []
+        sizes = [len(self.a)] if (self.b is None or self.paired) else [len(self.a), len(self.b)]
+        for count in sizes:
+            need = n_steps * self.batch_size
+            parts = []
+            while sum(len(p) for p in parts) < need:
+                parts.append(rng.permutation(count) if self.shuffle else np.arange(count))
+            orders.append(np.concatenate(parts)[:need])
+        return orders
+
+    def __len__(self) -> int:
+        if self.b is None or self.paired:
+            return len(self.a) // self.batch_size
+        return max(len(self.a), len(self.b)) // self.batch_size
+
+    def _take(self, array, rows, offsets, flips):
+        out = np.empty((len(rows), self.crop, self.crop, array.shape[-1]), dtype=array.dtype)
+        for i, (row, (top, left), flip) in enumerate(zip(rows, offsets, flips)):
+            patch = array[row, top:top + self.crop, left:left + self.crop]
+            out[i] = patch[:, ::-1] if flip else patch
+        return to_tanh_range(out)
+
+    def _jitter(self, rng, array, n):
+        height, width = array.shape[1:3]
+        if self.jitter:
+            tops = rng.integers(0, height - self.crop + 1, n)
+            lefts = rng.integers(0, width - self.crop + 1, n)
+            flips = rng.random(n) < 0.5
+        else:
+            tops = np.full(n, (height - self.crop) // 2)
+            lefts = np.full(n, (width - self.crop) // 2)
+            flips = np.zeros(n, bool)
+        return list(zip(tops, lefts)), flips
+
+    def __getitem__(self, index: int):
+        if not 0 <= index < len(self):
+            raise IndexError(f"batch {index} out of range (0..{len(self) - 1})")
+        rng = np.random.default_rng([self.seed, self.epoch, 2, index])
+        span = slice(index * self.batch_size, (index + 1) * self.batch_size)
+        rows_a = self._orders[0][span]
+        offsets, flips = self._jitter(rng, self.a, len(rows_a))
+        batch_a = self._take(self.a, rows_a, offsets, flips)
+        if self.b is None:
+            return batch_a
+        if self.paired:  # the same crop and flip for both halves of each pair
+            return batch_a, self._take(self.b, rows_a, offsets, flips)
+        rows_b = self._orders[1][span]
+        offsets_b, flips_b = self._jitter(rng, self.b, len(rows_b))
+        return batch_a, self._take(self.b, rows_b, offsets_b, flips_b)
+
+    def on_epoch_end(self) -> None:
+        self.epoch += 1
+        self._orders = self._new_orders()
