@@ -118,8 +118,9 @@ class ProgressBar:
 
     def close(self, done: int) -> None:
         self._last_draw = 0.0
-        self._last_tenth = -1
-        self.update(done)
+        if not (self.total and done >= self.total and self._last_tenth == 10):  # not shown yet
+            self._last_tenth = -1
+            self.update(done)
         if self.live:
             self.stream.write("\n")
         self.stream.flush()
