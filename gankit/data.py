@@ -39,7 +39,6 @@ canonical layout. Sources registered, and the checksums we could confirm:
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
 import pathlib
 import shutil
@@ -47,7 +46,7 @@ import zipfile
 
 import numpy as np
 
-from gankit.download import DownloadError, Source, fetch_first, unpack
+from gankit.download import DownloadError, Source, fetch_first, sha256_of, unpack
 
 DATA_ENV = "GANKIT_DATA"
 
@@ -86,15 +85,6 @@ def data_dir() -> pathlib.Path | None:
             f"mnist/mnist.npz (and the other datasets), or unset it to download the data."
         )
     return path
-
-
-def sha256_of(path: str | os.PathLike) -> str:
-    """The sha256 hex digest of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _local_checksums(folder: pathlib.Path) -> dict[str, str]:

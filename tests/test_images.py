@@ -235,3 +235,17 @@ def test_batches_feed_keras_fit_on_this_backend():
     model.compile(optimizer="adam", loss="mae")
     history = model.fit(batches, epochs=2, verbose=0)
     assert len(history.history["loss"]) == 2 and np.isfinite(history.history["loss"]).all()
+
+
+def test_limit_keeps_the_first_files_and_a_phone_photo_is_turned_upright(tmp_path):
+    inputs, targets = images.load_paired(SHOES, "train", size=8, limit=10)
+    assert inputs.shape == targets.shape == (10, 8, 8, 3)
+    # a landscape picture, red left and blue right, stored with EXIF "rotate 90 degrees clockwise"
+    picture = np.zeros((10, 20, 3), np.uint8)
+    picture[:, :10, 0] = 255
+    picture[:, 10:, 2] = 255
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(picture).save(tmp_path / "phone.jpg", exif=exif, quality=95)
+    upright = images.read_image(tmp_path / "phone.jpg", 10)
+    assert upright[1, 5, 0] > 200 and upright[8, 5, 2] > 200  # red on top, blue below, as displayed
