@@ -27,7 +27,7 @@ canonical layout. Sources registered, and the checksums we could confirm:
 * ``edges2shoes.tar.gz``: the canonical server
   ``efrosgans.eecs.berkeley.edu/pix2pix/datasets/`` and its older address
   ``people.eecs.berkeley.edu/~tinghuiz/projects/pix2pix/datasets/``. No published
-  sha256 or size was found (tensorflow-datasets has no edges2shoes builder), so both
+  sha256 or size was found (no tensorflow-datasets url_checksums file lists it), so both
   are **unverified**: a download is accepted only if it unpacks into ``train/`` and
   ``val/`` folders of images, and a warning prints the sha256 it had.
 * Community copies on the Hugging Face Hub (``huggan/monet2photo``,
@@ -255,6 +255,9 @@ def image_dataset(name: str, download: bool = True) -> pathlib.Path:
             if root is None:
                 raise DataError(f"{archive.name} does not hold the folders "
                                 f"{', '.join(s + '/' for s in entry.splits)}")
+            empty = [split for split in entry.splits if not any((root / split).iterdir())]
+            if empty:
+                raise DataError(f"{archive.name} has empty folders: {', '.join(s + '/' for s in empty)}")
             if target.exists():
                 shutil.rmtree(target)
             os.replace(root, target)
