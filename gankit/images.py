@@ -11,9 +11,11 @@ Three kinds of folder:
   mixed sizes and formats; each image is centre-cropped to a square, then resized.
 
 Every image is decoded once, at one chosen resolution, and the uint8 result is cached as
-``.npz`` under ``GANKIT_CACHE/images/``, keyed by the folder's content (each file's relative
-path, size and modification time) and the resolution, so a second load takes a fraction of a
-second and a changed folder is decoded afresh.
+``.npy`` files under ``GANKIT_CACHE/images/``, keyed by the folder's content (each file's
+relative path, size and modification time) and the resolution, so a second load takes a
+fraction of a second and a changed folder is decoded afresh. Decoding writes straight to disk,
+a chunk at a time, and arrays above 1 GiB are memory-mapped rather than read into memory, so
+the full edges2shoes (about 24 GB at 286 px) loads on a machine with less memory than that.
 
 Bad files never stop a load half-way: a truncated or unreadable image, a file that is not an
 image, and a pair file of the wrong shape are each skipped with a warning that names the file
@@ -35,6 +37,8 @@ import hashlib
 import json
 import os
 import pathlib
+import shutil
+import tempfile
 import warnings
 
 import numpy as np
@@ -157,75 +161,124 @@ def _content_key(kind: str, folder: pathlib.Path, files: list[pathlib.Path], siz
     return hashlib.sha256(blob).hexdigest()[:24]
 
 
-def _decode_all(files, decode, workers: int | None):
-    """Decode every file (threads: PIL releases the GIL); return results and skipped messages."""
-    workers = workers or min(8, os.cpu_count() or 1)
-    results, skipped = [], []
-    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(decode, path) for path in files]
-        for path, future in zip(files, futures):
-            try:
-                results.append((path, future.result()))
-            except BadImage as error:
-                skipped.append(str(error))
-    return results, skipped
-
-
 def _warn_skipped(skipped) -> None:
     for message in skipped:
-        warnings.warn(f"skipping {message}", stacklevel=3)
+        warnings.warn(f"skipping {message}", stacklevel=4)
+
+
+MMAP_BYTES = 1 << 30  # cached arrays larger than this are memory-mapped, not read into memory
+
+
+def _read_entry(entry: pathlib.Path, n_arrays: int, mmap: bool | None):
+    meta = json.loads((entry / "meta.json").read_text())
+    arrays = []
+    for i in range(n_arrays):
+        path = entry / f"array{i}.npy"
+        mapped = np.load(path, mmap_mode="r", allow_pickle=False)
+        use_map = mapped.nbytes > MMAP_BYTES if mmap is None else mmap
+        arrays.append(mapped if use_map else np.array(mapped))
+    return arrays, meta["names"], meta["skipped"]
+
+
+def _decode_into(entry: pathlib.Path, folder: pathlib.Path, files, decode, n_arrays: int, size: int,
+                 workers: int | None):
+    """Decode ``files`` in chunks, straight into ``.npy`` files in ``entry``; bad files are left out.
+
+    Memory stays at one chunk of images whatever the folder's size: the arrays grow on disk.
+    """
+    workers = workers or min(8, os.cpu_count() or 1)
+    shape = (len(files), size, size, 3)
+    outs = [np.lib.format.open_memmap(entry / f"array{i}.npy", "w+", np.uint8, shape) for i in range(n_arrays)]
+    names, skipped, row = [], [], 0
+    chunk = 256
+    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:  # PIL decodes without the GIL
+        for first in range(0, len(files), chunk):
+            batch = files[first:first + chunk]
+            futures = [pool.submit(decode, path) for path in batch]
+            for path, future in zip(batch, futures):
+                try:
+                    value = future.result()
+                except BadImage as error:
+                    skipped.append(str(error))
+                    continue
+                for i, out in enumerate(outs):
+                    out[row] = value if n_arrays == 1 else value[i]
+                names.append(str(path.relative_to(folder)))
+                row += 1
+    for out in outs:
+        out.flush()
+    del outs
+    if row < len(files):  # some files were skipped: rewrite the arrays at their real length
+        for i in range(n_arrays):
+            path = entry / f"array{i}.npy"
+            full = np.load(path, mmap_mode="r")
+            trimmed = np.lib.format.open_memmap(entry / f"trim{i}.npy", "w+", np.uint8, (row, size, size, 3))
+            trimmed[:] = full[:row]
+            trimmed.flush()
+            del full, trimmed
+            os.replace(entry / f"trim{i}.npy", path)
+    (entry / "meta.json").write_text(json.dumps({"names": names, "skipped": skipped}))
+    return names, skipped
 
 
 def _cached(kind: str, folder: pathlib.Path, size: int, decode, n_arrays: int, use_cache: bool,
-            recursive: bool, workers: int | None, limit: int | None = None):
-    """Load (or decode and store) the arrays of one folder; returns (arrays..., names)."""
+            recursive: bool, workers: int | None, limit: int | None = None, mmap: bool | None = None):
+    """Load (or decode and store) the arrays of one folder; returns (arrays..., names).
+
+    The cache entry is a folder ``<kind>-<size>px-<key>/`` holding ``array0.npy`` (and
+    ``array1.npy`` for pairs) and ``meta.json`` (names, skipped files). It is written under a
+    temporary name and renamed into place, so a reader never sees half an entry.
+    """
     files = list_images(folder, recursive=recursive)
     if limit is not None:
         files = files[:limit]
-    path = cache_dir() / f"{kind}-{size}px-{_content_key(kind, folder, files, size)}.npz"
-    if use_cache and path.is_file():
+    entry = cache_dir() / f"{kind}-{size}px-{_content_key(kind, folder, files, size)}"
+    if use_cache and entry.is_dir():
         try:
-            with np.load(path, allow_pickle=False) as stored:
-                arrays = [stored[f"array{i}"] for i in range(n_arrays)]
-                names = [str(name) for name in stored["names"]]
-                skipped = [str(message) for message in stored["skipped"]]
+            arrays, names, skipped = _read_entry(entry, n_arrays, mmap)
             _warn_skipped(skipped)
             return (*arrays, names)
-        except (OSError, ValueError, KeyError) as error:  # a damaged cache file is rebuilt
-            warnings.warn(f"rebuilding the damaged cache file {path} ({error})", stacklevel=3)
-    results, skipped = _decode_all(files, decode, workers)
-    _warn_skipped(skipped)
-    if not results:
-        raise DataError(f"{folder}: none of its {len(files)} image files could be read (see the warnings "
-                        f"above). Fix: replace the damaged files, or point at the right folder.")
-    names = [str(p.relative_to(folder)) for p, _ in results]
-    if n_arrays == 1:
-        arrays = [np.stack([value for _, value in results])]
-    else:
-        arrays = [np.stack([value[i] for _, value in results]) for i in range(n_arrays)]
-    if use_cache:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(path.name + f".{os.getpid()}.tmp.npz")
-        stored = {f"array{i}": array for i, array in enumerate(arrays)}
-        np.savez(partial, names=np.array(names, dtype=str), skipped=np.array(skipped, dtype=str), **stored)
-        os.replace(partial, path)  # atomic: a reader never sees half a file
-    return (*arrays, names)
+        except (OSError, ValueError, KeyError) as error:  # a damaged entry is rebuilt
+            warnings.warn(f"rebuilding the damaged cache entry {entry} ({error})", stacklevel=3)
+            shutil.rmtree(entry, ignore_errors=True)
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    work = pathlib.Path(tempfile.mkdtemp(prefix=f".{entry.name}.", dir=entry.parent))
+    try:
+        names, skipped = _decode_into(work, folder, files, decode, n_arrays, size, workers)
+        _warn_skipped(skipped)
+        if not names:
+            raise DataError(f"{folder}: none of its {len(files)} image files could be read (see the warnings "
+                            f"above). Fix: replace the damaged files, or point at the right folder.")
+        source = work
+        if use_cache:
+            try:
+                os.replace(work, entry)  # atomic
+                source = entry
+            except OSError:  # another process stored the same entry first: read ours, then drop it
+                pass
+        arrays, _, _ = _read_entry(source, n_arrays, mmap if source == entry else False)
+        return (*arrays, names)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)  # gone already when it became the entry
 
 
 def load_folder(folder: str | os.PathLike, size: int, *, limit: int | None = None, recursive: bool = True,
-                cache: bool = True, workers: int | None = None) -> tuple[np.ndarray, list[str]]:
+                cache: bool = True, mmap: bool | None = None, workers: int | None = None
+                ) -> tuple[np.ndarray, list[str]]:
     """Every image under ``folder`` as uint8 ``(n, size, size, 3)``, and their relative names.
 
     Images of any size and format are centre-cropped to a square and resized. Bad files are
     skipped with a warning naming them. ``limit`` keeps the first ``limit`` files in sorted
-    order (a smaller profile; memory is ``n * size * size * 3`` bytes).
+    order (a smaller profile). The array needs ``n * size * size * 3`` bytes; above 1 GiB it
+    is memory-mapped from the cache (read-only) unless ``mmap=False``.
     """
     folder = pathlib.Path(folder)
-    return _cached("folder", folder, size, lambda p: read_image(p, size), 1, cache, recursive, workers, limit)
+    return _cached("folder", folder, size, lambda p: read_image(p, size), 1, cache, recursive, workers, limit,
+                   mmap)
 
 
 def load_pairs(folder: str | os.PathLike, size: int, *, limit: int | None = None, cache: bool = True,
-               workers: int | None = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
+               mmap: bool | None = None, workers: int | None = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """The pix2pix pair files under ``folder`` as ``(inputs A, targets B, names)``.
 
     Each file is split into its left half (A) and right half (B), each uint8
@@ -233,7 +286,7 @@ def load_pairs(folder: str | os.PathLike, size: int, *, limit: int | None = None
     warning naming them.
     """
     folder = pathlib.Path(folder)
-    return _cached("pairs", folder, size, lambda p: read_pair(p, size), 2, cache, True, workers, limit)
+    return _cached("pairs", folder, size, lambda p: read_pair(p, size), 2, cache, True, workers, limit, mmap)
 
 
 def _split_folder(root: pathlib.Path, split: str) -> pathlib.Path:

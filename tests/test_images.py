@@ -34,7 +34,7 @@ def test_monet_domains_load_at_the_chosen_size_and_are_cached(private_cache, mon
     assert monet.shape == (120, 24, 24, 3) and photos.shape == (120, 24, 24, 3) and monet.dtype == np.uint8
     test_monet, test_photos = images.load_unpaired(MONET, "test", size=24)
     assert len(test_monet) == 20 and len(test_photos) == 20
-    assert len(list(private_cache.glob("folder-24px-*.npz"))) == 4
+    assert len(list(private_cache.glob("folder-24px-*/array0.npy"))) == 4
     # a second load reads the cache and decodes nothing
     monkeypatch.setattr(images, "read_image", lambda *a: pytest.fail("decoded again despite the cache"))
     again, _ = images.load_unpaired(MONET, "train", size=24)
@@ -57,7 +57,8 @@ def test_a_changed_folder_is_decoded_again(tmp_path, private_cache):
     _image(folder / "b.png", (20, 20), color=(0, 0, 255))
     second, names = images.load_folder(folder, size=8)
     assert len(first) == 1 and len(second) == 2 and names == ["a.png", "b.png"]
-    assert len(list(private_cache.glob("*.npz"))) == 2  # one entry per folder content
+    assert len(list(private_cache.glob("folder-8px-*/meta.json"))) == 2  # one entry per folder content
+    assert not list(private_cache.glob(".*"))  # no temporary folder left behind
 
 
 def test_pairs_are_split_into_edge_map_left_and_photo_right():
@@ -249,3 +250,15 @@ def test_limit_keeps_the_first_files_and_a_phone_photo_is_turned_upright(tmp_pat
     Image.fromarray(picture).save(tmp_path / "phone.jpg", exif=exif, quality=95)
     upright = images.read_image(tmp_path / "phone.jpg", 10)
     assert upright[1, 5, 0] > 200 and upright[8, 5, 2] > 200  # red on top, blue below, as displayed
+
+
+def test_large_arrays_are_memory_mapped_and_still_batch(monkeypatch, private_cache):
+    monkeypatch.setattr(images, "MMAP_BYTES", 1000)  # pretend 100 pairs at 20 px are "large"
+    edges, photos, _ = images.load_pairs(SHOES / "train", size=20)  # decoded now, then mapped
+    assert isinstance(edges, np.memmap) and not edges.flags.writeable and edges.shape == (100, 20, 20, 3)
+    in_memory, _, _ = images.load_pairs(SHOES / "train", size=20, mmap=False)
+    assert not isinstance(in_memory, np.memmap) and np.array_equal(in_memory, edges)
+    x, y = ImageBatches(edges, photos, batch_size=10, crop=16)[0]
+    assert x.shape == y.shape == (10, 16, 16, 3) and x.dtype == np.float32
+    uncached, _, _ = images.load_pairs(SHOES / "train", size=12, cache=False)
+    assert not isinstance(uncached, np.memmap) and not list(private_cache.glob("pairs-12px-*"))
