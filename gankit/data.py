@@ -30,10 +30,13 @@ canonical layout. Sources registered, and the checksums we could confirm:
   sha256 or size was found (no tensorflow-datasets url_checksums file lists it), so both
   are **unverified**: a download is accepted only if it unpacks into ``train/`` and
   ``val/`` folders of images, and a warning prints the sha256 it had.
-* Community copies on the Hugging Face Hub (``huggan/monet2photo``,
-  ``huggan/edges2shoes``) are parquet files, not the archive; they are listed in
-  :data:`HUB_COPIES` for people who can read parquet (``pyarrow``, not a dependency
-  of this package) and are not downloaded automatically. No checksums confirmed.
+* Last resort, when every archive source fails: the community copies on the Hugging
+  Face Hub (``huggan/monet2photo``, ``huggan/edges2shoes``), registered in
+  :data:`HUB_COPIES`. They are parquet files, read with ``pyarrow`` (not a dependency
+  of this package; Colab has it; without it this step is skipped with a message saying
+  so), and rewritten into the canonical layout. No checksums were found for them, so
+  they are unverified; their layout is checked and a warning says the data came from
+  there. The edges2shoes copy merges train and val, so its ``val/`` is not the original.
 """
 
 from __future__ import annotations
@@ -186,14 +189,135 @@ IMAGE_DATASETS = {
     ),
 }
 
-# Community copies as parquet (columns imageA / imageB, as the HugGAN CycleGAN script expects);
-# not fetched automatically: reading them needs pyarrow, and no checksums were published.
+@dataclasses.dataclass(frozen=True)
+class HubCopy:
+    """A community copy on the Hugging Face Hub, as parquet files with ``imageA`` / ``imageB`` columns.
+
+    ``files`` maps each split of the copy to its parquet paths in the repository. ``paired``
+    copies are written back as one side-by-side ``<n>_AB.jpg`` file per row (re-encoded, JPEG
+    quality 95); unpaired ones as ``<split>A/`` and ``<split>B/`` files with their original bytes,
+    each distinct image once (the HugGAN copies repeat the smaller domain to fill every row).
+    ``holdout`` moves the last rows of ``train`` into a split of that name, for copies that
+    merged it into train. No checksums for these files were found: they are unverified.
+    """
+
+    repo: str
+    revision: str
+    files: dict
+    paired: bool
+    holdout: tuple[str, int] | None = None
+    note: str = ""
+
+    def url(self, path: str) -> str:
+        return f"https://huggingface.co/datasets/{self.repo}/resolve/{self.revision}/{path}"
+
+
 HUB_COPIES = {
-    "monet2photo": "https://huggingface.co/datasets/huggan/monet2photo (data/train-00000-of-00001.parquet, "
-                   "data/test-00000-of-00001.parquet)",
-    "edges2shoes": "https://huggingface.co/datasets/huggan/edges2shoes (data/train-0000[0-5]-of-00006.parquet; "
-                   "train split only)",
+    "monet2photo": HubCopy(
+        repo="huggan/monet2photo", revision="main", paired=False,
+        files={"train": ("data/train-00000-of-00001.parquet",), "test": ("data/test-00000-of-00001.parquet",)},
+        note="'monet2photo-aligned': 6,287 train / 751 test rows, one per photo, Monet paintings repeated",
+    ),
+    "edges2shoes": HubCopy(
+        repo="huggan/edges2shoes", revision="main", paired=True,
+        files={"train": tuple(f"data/train-0000{i}-of-00006.parquet" for i in range(6))},
+        holdout=("val", 200),
+        note="one train split of 50,025 rows (the original 49,825 train + 200 val, merged); its last 200 "
+             "rows become val/, which is therefore NOT the original validation set",
+    ),
 }
+
+
+def _image_suffix(blob: bytes) -> str:
+    return ".png" if blob[:8] == b"\x89PNG\r\n\x1a\n" else ".jpg"
+
+
+def _side_by_side(blob_a: bytes, blob_b: bytes) -> bytes:
+    """One pix2pix pair file: A on the left, B on the right, as JPEG (quality 95)."""
+    import io
+
+    from PIL import Image
+
+    with Image.open(io.BytesIO(blob_a)) as left, Image.open(io.BytesIO(blob_b)) as right:
+        left, right = left.convert("RGB"), right.convert("RGB").resize(left.size)
+        both = Image.new("RGB", (left.width * 2, left.height))
+        both.paste(left, (0, 0))
+        both.paste(right, (left.width, 0))
+        buffer = io.BytesIO()
+        both.save(buffer, format="JPEG", quality=95)
+    return buffer.getvalue()
+
+
+def hub_rows_to_layout(rows_by_split: dict, root: str | os.PathLike, copy: HubCopy) -> dict:
+    """Write rows (dicts with ``imageA`` / ``imageB`` ``{"bytes": ...}``) into the canonical layout.
+
+    ``rows_by_split`` maps each split to an iterable of rows, read once, in order (memory stays
+    at ``holdout`` rows). Returns the number of files written per folder.
+    """
+    import collections
+    import hashlib
+
+    root = pathlib.Path(root)
+    counts: dict[str, int] = {}
+
+    def write(folder: str, name: str, blob: bytes) -> None:
+        target = root / folder / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(blob)
+        counts[folder] = counts.get(folder, 0) + 1
+
+    for split, rows in rows_by_split.items():
+        held = copy.holdout[1] if copy.holdout and split == "train" else 0
+        waiting: collections.deque = collections.deque()
+        seen: dict[str, set] = {"A": set(), "B": set()}
+        for number, row in enumerate(rows, start=1):
+            blob_a, blob_b = row["imageA"]["bytes"], row["imageB"]["bytes"]
+            if copy.paired:
+                waiting.append((number, blob_a, blob_b))
+                if len(waiting) > held:  # all but the last `held` rows go to this split
+                    number, blob_a, blob_b = waiting.popleft()
+                    write(split, f"{number}_AB.jpg", _side_by_side(blob_a, blob_b))
+                continue
+            for domain, blob in (("A", blob_a), ("B", blob_b)):
+                digest = hashlib.sha256(blob).hexdigest()
+                if digest not in seen[domain]:
+                    seen[domain].add(digest)
+                    write(f"{split}{domain}", f"{len(seen[domain]):05d}{_image_suffix(blob)}", blob)
+        for number, blob_a, blob_b in waiting:
+            write(copy.holdout[0], f"{number}_AB.jpg", _side_by_side(blob_a, blob_b))
+    return counts
+
+
+def _from_hub(name: str, entry: ImageArchive, cache: pathlib.Path, target: pathlib.Path) -> None:
+    """Build ``target`` from the registered Hugging Face copy; raises with a reason when it cannot."""
+    from gankit.download import download, parquet_rows
+
+    copy = HUB_COPIES[name]
+    try:
+        import pyarrow.parquet  # noqa: F401  (checked before downloading hundreds of MB)
+    except ImportError as error:
+        raise ImportError("needs pyarrow to read parquet, which is not installed. Fix: pip install pyarrow "
+                          "(Colab already has it)") from error
+    folder = cache / "hub" / copy.repo.replace("/", "--")
+    local = {split: [download(Source(copy.url(path)), folder / path) for path in paths]
+             for split, paths in copy.files.items()}
+    rows = {split: (row for path in paths for row in parquet_rows(path, ["imageA", "imageB"]))
+            for split, paths in local.items()}
+    staging = cache / f".{name}.from-hub"
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        counts = hub_rows_to_layout(rows, staging, copy)
+        _check_layout(staging, entry, "the Hugging Face copy did not have the expected columns or splits.")
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(staging, target)
+        shutil.rmtree(folder, ignore_errors=True)  # the parquet files are not needed any more
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    import warnings
+
+    warnings.warn(f"{name} was built from the unverified Hugging Face copy {copy.repo} ({copy.note}); "
+                  f"files per folder: {counts}", stacklevel=3)
 
 
 def downloads_dir() -> pathlib.Path:
@@ -279,9 +403,18 @@ def image_dataset(name: str, download: bool = True) -> pathlib.Path:
         fetch_first(entry.filename, list(entry.sources), cache, accept=unpack_and_check,
                     manual_url=entry.sources[0].url, put_it=put_it)
     except DownloadError as error:
-        hub = HUB_COPIES.get(name)
-        note = f"\nA community copy (parquet, needs pyarrow, unverified): {hub}" if hub else ""
-        raise DataError(f"{error}{note}\nTerms of use: {entry.terms}") from error
+        if name not in HUB_COPIES:
+            raise DataError(f"{error}\nTerms of use: {entry.terms}") from error
+        copy = HUB_COPIES[name]
+        try:
+            _from_hub(name, entry, cache, target)
+        except Exception as hub_error:
+            raise DataError(
+                f"{error}\nLast resort, the unverified Hugging Face copy https://huggingface.co/datasets/"
+                f"{copy.repo} ({copy.note}) failed too: {type(hub_error).__name__}: {hub_error}"
+                f"\nTerms of use: {entry.terms}"
+            ) from error
+        return target
     if not target.is_dir():  # the cached archive matched a checksum but was never unpacked here
         unpack_and_check(archive, entry.sources[0])
     return target

@@ -324,3 +324,18 @@ def unpack(archive: str | os.PathLike, dest: str | os.PathLike) -> pathlib.Path:
         if work.exists():
             shutil.rmtree(work, ignore_errors=True)
     return dest
+
+
+def parquet_rows(path: str | os.PathLike, columns: list[str]):
+    """Yield the rows of a parquet file as dicts of ``columns``, a few at a time (needs pyarrow).
+
+    Hugging Face ``Image`` columns arrive as ``{"bytes": ..., "path": ...}`` dicts.
+    """
+    try:
+        import pyarrow.parquet as parquet
+    except ImportError as error:
+        raise ImportError("reading the Hugging Face copy (parquet) needs pyarrow, which is not installed. "
+                          "Fix: pip install pyarrow (Colab already has it).") from error
+    with parquet.ParquetFile(path) as handle:
+        for batch in handle.iter_batches(batch_size=64, columns=columns):
+            yield from batch.to_pylist()

@@ -5,14 +5,19 @@ answers Range requests, can cut its first response short, and stops when the tes
 after 60 seconds, whichever comes first).
 """
 
+import dataclasses
 import http.server
 import io
 import pathlib
+import sys
 import tarfile
 import threading
+import types
 import zipfile
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from gankit import data, download
 from gankit.data import DataError
@@ -161,11 +166,16 @@ def test_when_every_source_fails_the_message_names_each_error_and_where_to_put_t
     assert "a" * 64 in message  # the sha256 a hand-made copy must have
 
 
-def _use_local_sources(monkeypatch, tmp_path, sources):
+def _use_local_sources(monkeypatch, tmp_path, sources, hub=None):
+    """Point monet2photo at local sources (and a local hub copy, or none): nothing leaves 127.0.0.1."""
     entry = data.IMAGE_DATASETS["monet2photo"]
     monkeypatch.setitem(data.IMAGE_DATASETS, "monet2photo",
                         data.ImageArchive(entry.name, entry.filename, entry.splits, entry.counts,
                                           tuple(sources), entry.terms))
+    if hub is None:
+        monkeypatch.delitem(data.HUB_COPIES, "monet2photo")
+    else:
+        monkeypatch.setitem(data.HUB_COPIES, "monet2photo", hub)
     monkeypatch.delenv("GANKIT_DATA", raising=False)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
 
@@ -193,12 +203,81 @@ def test_an_archive_placed_by_hand_is_checked_and_used_without_downloading(monet
 
 
 def test_image_dataset_failure_says_where_to_put_the_archive(tmp_path, monkeypatch):
-    _use_local_sources(monkeypatch, tmp_path, [Source("http://127.0.0.1:9/m.zip", sha256="b" * 64, size=1)])
+    hub = dataclasses.replace(data.HUB_COPIES["monet2photo"], repo="nobody/nothing")
+    _use_local_sources(monkeypatch, tmp_path, [Source("http://127.0.0.1:9/m.zip", sha256="b" * 64, size=1)], hub)
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # as on this machine: the hub copy cannot be read
+    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
     with pytest.raises(DataError) as caught:
         data.image_dataset("monet2photo")
     message = str(caught.value)
     assert str(tmp_path / "datasets" / "monet2photo.zip") in message
-    assert "GANKIT_DATA" in message and "huggan/monet2photo" in message and "Terms of use" in message
+    assert "GANKIT_DATA" in message and "Terms of use" in message
+    assert "nobody/nothing" in message and "needs pyarrow" in message and "pip install pyarrow" in message
+
+
+def _hub_rows(split_files):
+    """Rows like the HugGAN parquet files: one per B image, the A images repeated to fill."""
+    rows = []
+    for i, photo in enumerate(split_files["B"]):
+        painting = split_files["A"][i % len(split_files["A"])]
+        rows.append({"imageA": {"bytes": painting.read_bytes(), "path": None},
+                     "imageB": {"bytes": photo.read_bytes(), "path": None}})
+    return rows
+
+
+def test_the_hub_copy_is_the_last_resort_and_is_rewritten_into_the_layout(server, tmp_path, monkeypatch):
+    files = {split: {d: sorted((MONET / f"{split}{d}").iterdir())[:n] for d, n in (("A", 2), ("B", 5))}
+             for split in ("train", "test")}
+    rows = {f"/hub/{split}.parquet": _hub_rows(files[split]) for split in ("train", "test")}
+    for path in rows:
+        server.files[path] = path.encode()  # stand-in bytes; the reader below maps them to rows
+    hub = data.HubCopy(repo="local/monet", revision="main", paired=False,
+                       files={"train": ("train.parquet",), "test": ("test.parquet",)}, note="a test copy")
+    monkeypatch.setattr(data.HubCopy, "url", lambda self, path: server.url(f"/hub/{path}"))
+    monkeypatch.setattr(download, "parquet_rows", lambda path, columns: iter(rows[pathlib.Path(path).read_text()]))
+    monkeypatch.setitem(sys.modules, "pyarrow", types.ModuleType("pyarrow"))
+    monkeypatch.setitem(sys.modules, "pyarrow.parquet", types.ModuleType("pyarrow.parquet"))
+    _use_local_sources(monkeypatch, tmp_path, [Source(server.url("/no-archive.zip"), sha256="c" * 64)], hub)
+    with pytest.warns(UserWarning, match="built from the unverified Hugging Face copy local/monet"):
+        folder = data.image_dataset("monet2photo")
+    assert [p for p, _ in server.log] == ["/no-archive.zip", "/hub/train.parquet", "/hub/test.parquet"]
+    for split in ("train", "test"):
+        paintings = sorted((folder / f"{split}A").iterdir())
+        assert len(paintings) == 2  # each painting once, although the rows repeat them
+        assert sorted(p.read_bytes() for p in paintings) == sorted(p.read_bytes() for p in files[split]["A"])
+        assert len(list((folder / f"{split}B").iterdir())) == 5
+
+
+def test_paired_hub_rows_become_side_by_side_files_and_the_holdout_split(tmp_path):
+    from gankit.images import read_pair
+
+    pairs = sorted((SHARED / "edges2shoes" / "val").iterdir())[:4]
+    rows = []
+    for path in pairs:
+        with Image.open(path) as whole:
+            halves = [whole.crop(box) for box in ((0, 0, 256, 256), (256, 0, 512, 256))]
+        blobs = []
+        for half in halves:
+            buffer = io.BytesIO()
+            half.save(buffer, format="PNG")
+            blobs.append(buffer.getvalue())
+        rows.append({"imageA": {"bytes": blobs[0]}, "imageB": {"bytes": blobs[1]}})
+    copy = data.HubCopy(repo="x/y", revision="main", paired=True, files={}, holdout=("val", 1))
+    counts = data.hub_rows_to_layout({"train": iter(rows)}, tmp_path, copy)
+    assert counts == {"train": 3, "val": 1}
+    assert sorted(p.name for p in (tmp_path / "train").iterdir()) == ["1_AB.jpg", "2_AB.jpg", "3_AB.jpg"]
+    edges, photo = read_pair(tmp_path / "val" / "4_AB.jpg", 32)
+    original_edges, original_photo = read_pair(pairs[3], 32)
+    assert np.abs(edges.astype(int) - original_edges).mean() < 4  # the same pair, re-encoded
+    assert np.abs(photo.astype(int) - original_photo).mean() < 4
+
+
+def test_the_registered_hub_copies_match_their_published_descriptions():
+    monet, shoes = data.HUB_COPIES["monet2photo"], data.HUB_COPIES["edges2shoes"]
+    assert monet.repo == "huggan/monet2photo" and not monet.paired and set(monet.files) == {"train", "test"}
+    assert shoes.repo == "huggan/edges2shoes" and shoes.paired and shoes.holdout == ("val", 200)
+    assert len(shoes.files["train"]) == 6
+    assert monet.url("data/x.parquet") == "https://huggingface.co/datasets/huggan/monet2photo/resolve/main/data/x.parquet"
 
 
 def test_an_unverified_source_is_used_only_if_it_has_the_layout(server, monet_zip, tmp_path, monkeypatch):
