@@ -1,5 +1,6 @@
 """gankit.images: folders of images, pairs, the decode-once cache, bad files, and ImageBatches."""
 
+import os
 import pathlib
 import warnings
 
@@ -11,7 +12,9 @@ from gankit import images
 from gankit.data import DataError
 from gankit.images import ImageBatches
 
-SHARED = pathlib.Path(__file__).resolve().parents[2] / "shared" / "datasets"
+# the course datasets folder: GANKIT_DATA (conftest sets it to ../shared/datasets when that exists)
+SHARED = pathlib.Path(os.environ.get("GANKIT_DATA")
+                      or pathlib.Path(__file__).resolve().parents[2] / "shared" / "datasets")
 MONET = SHARED / "monet2photo"
 SHOES = SHARED / "edges2shoes"
 
