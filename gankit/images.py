@@ -107,6 +107,8 @@ def _open_rgb(path: pathlib.Path, draft_size: tuple[int, int] | None) -> Image.I
             return image.convert("RGB")
     except UnidentifiedImageError as error:
         raise BadImage(f"{path} is not an image PIL can read ({error})") from error
+    except Image.DecompressionBombError as error:
+        raise BadImage(f"{path} is too large to decode safely ({error})") from error
     except (OSError, SyntaxError, ValueError) as error:  # truncated or damaged data
         raise BadImage(f"{path} is damaged or truncated ({error})") from error
 
