@@ -174,7 +174,7 @@ def _save_atomically(model, path: pathlib.Path, accuracy: float) -> None:
 
 
 def _as_images(images) -> np.ndarray:
-    from gankit.checks import to_numpy
+    from gankit.utils import to_numpy
 
     array = to_numpy(images).astype("float32")
     if array.ndim == 2 and array.shape[1] == 28 * 28:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from keras import layers, ops
 
-from gankit import callbacks, trainer
+from gankit import bench, callbacks, trainer
 from gankit.checks import weights_of
 from gankit.seeding import seed_everything
 
@@ -192,7 +192,7 @@ def test_helpful_errors():
 
 def test_toggling_reference_trains_both_models(images):
     seed_everything(0)
-    classic = trainer.TogglingGAN(tiny_generator(), tiny_discriminator(), LATENT_DIM, learning_rate=1e-2)
+    classic = bench.TogglingGAN(tiny_generator(), tiny_discriminator(), LATENT_DIM, learning_rate=1e-2)
     g_before, d_before = weights_of(classic.generator), weights_of(classic.discriminator)
     history = classic.train(images, steps=3, batch_size=8)
     assert np.all(np.isfinite(history["d_loss"])) and np.all(np.isfinite(history["g_loss"]))
