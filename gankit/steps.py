@@ -217,6 +217,7 @@ class Game(keras.Model):
             raise ValueError(f"Keras {keras.__version__} has no keras.optimizers.MultiOptimizer, which gankit's "
                              f"trainer needs. Fix: pip install -U keras (3.15 is tested).")
         everyone = keras.optimizers.MultiOptimizer(lambda v: owner.get(id(v), optimizers[-1]))
+        self.built = True  # the players' models are built; fit need not call the game on a sample batch
         super().compile(optimizer=everyone, **kwargs)
         everyone.build(self.trainable_variables)
 
