@@ -15,6 +15,7 @@ and leaves the bookkeeping to this module:
   players (name, variables, optimizer, loss of the batch); no variant writes a step.
 * :func:`compile_step` -- a compiled function that may change a list of variables,
   for use outside ``fit`` (``gankit.toy.make_update``).
+* :func:`use_all_devices` -- on JAX, split every batch over all the machine's GPUs.
 
 On JAX a compiled function cannot change a variable in place, so the whole step runs
 inside one ``StatelessScope`` that holds the values of every variable the step may
@@ -157,6 +158,28 @@ def compile_step(fn: Callable, variables: Sequence) -> Callable:
         return result
 
     return step
+
+
+def use_all_devices() -> int:
+    """Train on every accelerator of this machine from now on; returns how many.
+
+    On JAX with more than one device this sets ``keras.distribution.DataParallel``: each
+    device holds a copy of the weights and works on its share of every batch, and the
+    compiled step averages the gradients over all of them, so one step is the same step
+    as on one device with the same global batch. Call it before building the models,
+    with a batch size that the device count divides. Elsewhere it changes nothing.
+    """
+    if BACKEND != "jax":
+        print(f"Training on one device: spreading a batch over several devices needs KERAS_BACKEND=jax "
+              f"(this kernel runs {BACKEND!r}).")
+        return 1
+    import jax
+
+    devices = jax.devices()
+    if len(devices) > 1:
+        keras.distribution.set_distribution(keras.distribution.DataParallel(devices=devices))
+    print(f"Training on {len(devices)} {devices[0].platform.upper()} device(s).")
+    return len(devices)
 
 
 # -- games: players updated in turn, in one step ----------------------------------------------

@@ -21,10 +21,11 @@ SCRIPT = textwrap.dedent('''
     import json, sys
     import jax, keras, numpy as np
     from keras import layers
-    from gankit import trainer
+    from gankit import steps, trainer
 
-    def one_step(distribution):
-        keras.distribution.set_distribution(distribution)
+    def one_step(parallel):
+        if parallel:
+            assert steps.use_all_devices() == 2
         keras.utils.set_random_seed(0)
         generator = keras.Sequential([keras.Input((4,)), layers.Dense(16, use_bias=False), layers.BatchNormalization(),
                                       layers.ReLU(), layers.Dense(16, activation="tanh")], name="generator")
@@ -39,8 +40,8 @@ SCRIPT = textwrap.dedent('''
         return state, {name: float(value[0]) for name, value in logs.items()}, devices
 
     assert len(jax.devices()) == 2, jax.devices()
-    single, single_logs, single_devices = one_step(None)
-    both, both_logs, both_devices = one_step(keras.distribution.DataParallel(devices=jax.devices()))
+    single, single_logs, single_devices = one_step(False)
+    both, both_logs, both_devices = one_step(True)  # gankit.steps.use_all_devices: DataParallel
     np.savez(sys.argv[1], *(single + both))
     print(json.dumps({"devices": [single_devices, both_devices], "logs": [single_logs, both_logs],
                       "count": len(single)}))
