@@ -236,10 +236,14 @@ class Game(keras.Model):
                                  f"and check that they are trainable.")
             player.optimizer.build(player.variables)
             owner.update((id(v), player.optimizer) for v in player.variables)
+        idle = [v.path for v in self.trainable_variables if id(v) not in owner]
+        if idle:
+            raise ValueError(f"no player trains {', '.join(idle[:3])}{' ...' if len(idle) > 3 else ''}. Fix: give "
+                             f"them to a player, or set trainable = False on the model that holds them.")
         if not hasattr(keras.optimizers, "MultiOptimizer"):
             raise ValueError(f"Keras {keras.__version__} has no keras.optimizers.MultiOptimizer, which gankit's "
                              f"trainer needs. Fix: pip install -U keras (3.15 is tested).")
-        everyone = keras.optimizers.MultiOptimizer(lambda v: owner.get(id(v), optimizers[-1]))
+        everyone = keras.optimizers.MultiOptimizer(lambda v: owner[id(v)])
         self.built = True  # the players' models are built; fit need not call the game on a sample batch
         super().compile(optimizer=everyone, **kwargs)
         everyone.build(self.trainable_variables)

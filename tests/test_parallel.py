@@ -4,9 +4,8 @@ XLA fixes the device count when JAX starts, so the step runs in a subprocess wit
 ``XLA_FLAGS=--xla_force_host_platform_device_count=2``. It trains one GAN step on one
 device and one on both (the global batch split between them) and the weights must agree.
 The generator has batch norm, whose statistics must then be taken over the whole batch (and
-no bias before it: that bias's gradient is zero up to round-off, which Adam would magnify).
-The discriminator has no dropout: its masks are drawn differently when the batch is
-split across devices (as likely, but not the same bits).
+no bias before it: that bias's gradient is zero up to round-off, which Adam would magnify);
+the discriminator has dropout, whose masks must not depend on how the batch is split.
 """
 
 import json
@@ -30,7 +29,7 @@ SCRIPT = textwrap.dedent('''
         generator = keras.Sequential([keras.Input((4,)), layers.Dense(16, use_bias=False), layers.BatchNormalization(),
                                       layers.ReLU(), layers.Dense(16, activation="tanh")], name="generator")
         discriminator = keras.Sequential([keras.Input((16,)), layers.Dense(16), layers.LeakyReLU(0.2),
-                                          layers.Dense(1)], name="discriminator")
+                                          layers.Dropout(0.3), layers.Dense(1)], name="discriminator")
         gan = trainer.GAN(generator, discriminator, 4, seed=7, average_decay=0.9)
         gan.compile(keras.optimizers.Adam(1e-2, beta_1=0.5), keras.optimizers.Adam(1e-2, beta_1=0.5))
         images = np.random.default_rng(0).uniform(-1, 1, (16, 16)).astype("float32")

@@ -224,12 +224,17 @@ def test_pix2pix_shaped_variant_trains_with_its_l1_term():
     assert all(g >= 100 * l1 for g, l1 in zip(history["g_loss"], history["l1"]))
 
 
-def test_games_refuse_shared_optimizers_and_non_scalar_losses():
+def test_games_refuse_shared_optimizers_idle_weights_and_non_scalar_losses():
     seed_everything(0)
     gan = ToyPix2Pix()
     shared = keras.optimizers.Adam()
     with pytest.raises(ValueError, match="one optimizer per player"):
         gan.compile(shared, shared)
+    gan = ToyPix2Pix()
+    # A game that forgot the discriminator's player: its weights would silently never train.
+    gan.players = lambda: [steps.Player("g", gan.generator.trainable_variables, keras.optimizers.Adam(), gan.g_loss)]
+    with pytest.raises(ValueError, match="no player trains"):
+        gan.compile(keras.optimizers.Adam(), keras.optimizers.Adam())
     gan = ToyPix2Pix()
     gan.g_loss = lambda batch: gan.generator(batch[0], training=True)  # one value per pixel, not one number
     gan.compile(keras.optimizers.Adam(), keras.optimizers.Adam())
