@@ -28,6 +28,7 @@ def tiny_judge_cache(tmp_path, monkeypatch):
     return tmp_path
 
 
+@pytest.mark.slow  # trains a small judge: tens of seconds per backend
 def test_judge_training_and_loading_leave_the_global_random_state_alone(tiny_judge_cache):
     seed_everything(1)
     expected = draws()
@@ -44,6 +45,7 @@ def test_judge_training_and_loading_leave_the_global_random_state_alone(tiny_jud
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.slow
 def test_judge_training_is_reproducible():
     first, _ = judge.train_judge(epochs=1, limit=128, verbose=0, seed=3)
     second, _ = judge.train_judge(epochs=1, limit=128, verbose=0, seed=3)
