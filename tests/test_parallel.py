@@ -15,6 +15,9 @@ import sys
 import textwrap
 
 import numpy as np
+import pytest
+
+pytestmark = pytest.mark.slow  # a JAX subprocess that compiles the step twice
 
 SCRIPT = textwrap.dedent('''
     import json, sys
