@@ -13,7 +13,9 @@ The notebooks teach; this package holds what they share. Modules:
 * ``gankit.judge``     -- the MNIST judge that scores generated digits
 * ``gankit.toy``       -- the 1-D toy GAN of notebook 00
 * ``gankit.models``    -- reference DCGAN builders (CPU-sized and paper-sized)
-* ``gankit.trainer``   -- the fused GAN trainer (TensorFlow, JAX, PyTorch) with resume
+* ``gankit.steps``     -- the one training step (TensorFlow, JAX) and games of several players
+* ``gankit.trainer``   -- the fused GAN trainer with resume
+* ``gankit.utils``     -- small shared helpers (``to_numpy``)
 * ``gankit.callbacks`` -- sample grids, loss history, GIFs and checkpoints during training
 * ``gankit.metrics``   -- Frechet distance in the judge's feature space, mode coverage
 * ``gankit.bench``     -- ``python -m gankit.bench``: fused vs toggling speed, time to quality

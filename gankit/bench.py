@@ -64,6 +64,62 @@ def _timer_callback(first: int, last: int):
     return Timer()
 
 
+class TogglingGAN:
+    """The classic Keras recipe, fixed for Keras 3: two compiled models and ``train_on_batch``.
+
+    The reference the fused step of :class:`gankit.trainer.GAN` is timed against.
+
+    The discriminator is compiled on its own, and the generator is trained through a
+    compiled stacked model ``Sequential([generator, discriminator])``. Keras 3 fixes
+    which weights a model trains when it first builds its train function, so the
+    discriminator's ``trainable`` flag is switched on before its own update and off
+    before the generator's. One :meth:`step` calls the generator, then
+    ``train_on_batch`` twice.
+    """
+
+    def __init__(self, generator, discriminator, latent_dim: int, learning_rate: float = 2e-4,
+                 beta_1: float = 0.5, from_logits: bool = True, seed: int = 0):
+        import keras
+
+        self.generator, self.discriminator, self.latent_dim = generator, discriminator, int(latent_dim)
+        bce = keras.losses.BinaryCrossentropy(from_logits=from_logits)
+        discriminator.trainable = True
+        discriminator.compile(optimizer=keras.optimizers.Adam(learning_rate, beta_1=beta_1), loss=bce)
+        discriminator.trainable = False
+        self.stacked = keras.Sequential([generator, discriminator], name="stacked_gan")
+        self.stacked.compile(optimizer=keras.optimizers.Adam(learning_rate, beta_1=beta_1), loss=bce)
+        self.rng = np.random.default_rng(seed)
+
+    def step(self, real):
+        """One update of D (on real and fake images together), then one of G; returns ``(d_loss, g_loss)``."""
+        from gankit.trainer import FAKE, REAL
+
+        batch = len(real)
+        noise = self.rng.normal(size=(batch, self.latent_dim)).astype("float32")
+        fake = self.generator.predict_on_batch(noise)
+        images = np.concatenate([real, np.asarray(fake)], axis=0)
+        labels = np.concatenate([np.full((batch, 1), REAL), np.full((batch, 1), FAKE)]).astype("float32")
+        self.discriminator.trainable = True  # without this, Keras 3 never updates D
+        d_loss = self.discriminator.train_on_batch(images, labels)
+        self.discriminator.trainable = False
+        noise = self.rng.normal(size=(batch, self.latent_dim)).astype("float32")
+        g_loss = self.stacked.train_on_batch(noise, np.full_like(labels[:batch], REAL))
+        return float(d_loss), float(g_loss)
+
+    def train(self, images, steps: int, batch_size: int = 64):
+        """Take ``steps`` steps on random batches of ``images``; returns ``{"d_loss": [...], "g_loss": [...]}``."""
+        from gankit.trainer import _as_images
+
+        images = _as_images(images)
+        history = {"d_loss": [], "g_loss": []}
+        for _ in range(steps):
+            real = images[self.rng.integers(0, len(images), batch_size)]
+            d_loss, g_loss = self.step(real)
+            history["d_loss"].append(d_loss)
+            history["g_loss"].append(g_loss)
+        return history
+
+
 def time_fused(gan, images, batch_size: int, steps: int, warmup: int) -> float:
     """Images/s of ``gan.fit`` over ``steps`` steps, after ``warmup`` untimed ones in the same call."""
     timer = _timer_callback(warmup, warmup + steps - 1)
@@ -159,7 +215,7 @@ def throughput(batch_size: int = 64, steps: int = 50, warmup: int = 5, size: str
     """Train the DCGAN both ways on the current backend; print and return images/s and the ratio."""
     import keras
 
-    from gankit import models, report, trainer
+    from gankit import models, report
     from gankit.data import load_mnist
     from gankit.seeding import seed_everything
 
@@ -173,7 +229,7 @@ def throughput(batch_size: int = 64, steps: int = 50, warmup: int = 5, size: str
           f"best of {repeats} turns. CPUs: {os.cpu_count()}, load average {load:.1f}{busy}.")
     fused = _fused_gan(size, seed)
     seed_everything(seed)
-    classic = trainer.TogglingGAN(models.dcgan_generator(LATENT_DIM, size), models.dcgan_discriminator(size),
+    classic = TogglingGAN(models.dcgan_generator(LATENT_DIM, size), models.dcgan_discriminator(size),
                                   LATENT_DIM, seed=seed)
     results = {"toggling": 0.0, "fused": 0.0}
     for _ in range(repeats):  # take turns, so that a busy moment hits both

@@ -89,7 +89,7 @@ class SampleGrid(keras.callbacks.Callback):
 
     def generate(self, model=None):
         """The generator's images for the fixed noise, as a NumPy array."""
-        from gankit.checks import to_numpy
+        from gankit.utils import to_numpy
 
         return to_numpy(_sampler(model or self.model)(self.noise, training=False))
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .utils import to_numpy  # noqa: F401  (notebooks import it from here)
+
 
 class ExerciseError(AssertionError):
     """An exercise answer is wrong; the message says how."""
@@ -16,18 +18,6 @@ class ExerciseError(AssertionError):
 
 def _shape_text(shape) -> str:
     return "(" + ", ".join("None" if d is None else str(d) for d in shape) + (",)" if len(shape) == 1 else ")")
-
-
-def to_numpy(value) -> np.ndarray:
-    """Turn a tensor of any backend (or a number or list) into a NumPy array."""
-    import keras
-
-    if hasattr(value, "numpy") and not isinstance(value, np.ndarray):
-        try:
-            return np.asarray(value.numpy())
-        except Exception:  # e.g. a symbolic tensor
-            pass
-    return np.asarray(keras.ops.convert_to_numpy(value))
 
 
 def check_shape(value, expected, what: str = "output") -> None:

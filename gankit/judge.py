@@ -49,22 +49,30 @@ def judge_path() -> pathlib.Path:
     return cache_dir() / f"mnist-judge-v{JUDGE_VERSION}.weights.h5"
 
 
-def build_judge():
-    """The judge's architecture: two conv blocks, a 128-unit feature layer, 10 logits."""
+def build_judge(seed: int = 0):
+    """The judge's architecture: two conv blocks, a 128-unit feature layer, 10 logits.
+
+    Every initializer and the dropout have seeds of their own (from ``seed``), so that
+    building the judge -- to train it or to load its cached weights -- draws nothing from
+    the notebook's global random state.
+    """
     import keras
     from keras import layers
+
+    def init(i):
+        return {"kernel_initializer": keras.initializers.GlorotUniform(seed=seed * 10 + i)}
 
     return keras.Sequential(
         [
             keras.Input((28, 28, 1)),
-            layers.Conv2D(32, 3, activation="relu"),
+            layers.Conv2D(32, 3, activation="relu", **init(0)),
             layers.MaxPooling2D(),
-            layers.Conv2D(64, 3, activation="relu"),
+            layers.Conv2D(64, 3, activation="relu", **init(1)),
             layers.MaxPooling2D(),
             layers.Flatten(),
-            layers.Dropout(0.3),
-            layers.Dense(128, activation="relu", name="features"),
-            layers.Dense(NUM_CLASSES, name="logits"),
+            layers.Dropout(0.3, seed=seed),
+            layers.Dense(128, activation="relu", name="features", **init(2)),
+            layers.Dense(NUM_CLASSES, name="logits", **init(3)),
         ],
         name="mnist_judge",
     )
@@ -102,18 +110,21 @@ def junk_images(n: int, seed: int = 0, digits: np.ndarray | None = None) -> np.n
     return out
 
 
-def train_judge(epochs: int = 5, seed: int = 0, verbose: int = 1, junk_share: float = 0.2):
+def train_judge(epochs: int = 5, seed: int = 0, verbose: int = 1, junk_share: float = 0.2,
+                limit: int | None = None):
     """Train a fresh judge on MNIST plus junk images; returns ``(model, test_accuracy)``.
 
     Digits get one-hot targets; junk images (``junk_share`` of the digit count)
-    get the uniform target 0.1 for every class.
+    get the uniform target 0.1 for every class. ``limit`` trains on the first
+    ``limit`` digits only (for tests). Training uses generators of its own, seeded
+    by ``seed``: the global random state of the notebook that asks for the judge is
+    left as it was, so its results do not depend on whether the judge was cached.
     """
     import keras
 
     from gankit.data import load_mnist
 
-    keras.utils.set_random_seed(seed)
-    x_train, y_train = load_mnist("train")
+    x_train, y_train = load_mnist("train", limit=limit)
     x_test, y_test = load_mnist("test")
     junk = junk_images(int(junk_share * len(x_train)), seed=seed, digits=x_train)
     x = np.concatenate([x_train, junk])
@@ -121,12 +132,16 @@ def train_judge(epochs: int = 5, seed: int = 0, verbose: int = 1, junk_share: fl
                         np.full((len(junk), NUM_CLASSES), 1 / NUM_CLASSES, "float32")])
     batch_size = 128
     steps = epochs * -(-len(x) // batch_size)
-    model = build_judge()
+    model = build_judge(seed)
     model.compile(  # the learning rate falls smoothly to 0 over training: a little more accuracy at the end
         optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(1e-3, decay_steps=steps)),
         loss=keras.losses.CategoricalCrossentropy(from_logits=True),
     )
-    model.fit(x, y, batch_size=batch_size, epochs=epochs, shuffle=True, verbose=verbose)
+    rng = np.random.default_rng(seed)
+    for epoch in range(epochs):  # our own shuffle: Keras's would draw from the global generators
+        order = rng.permutation(len(x))
+        model.fit(x[order], y[order], batch_size=batch_size, epochs=epoch + 1, initial_epoch=epoch,
+                  shuffle=False, verbose=verbose)
     predicted = model.predict(x_test, batch_size=1000, verbose=0).argmax(axis=1)
     return model, float((predicted == y_test).mean())
 
@@ -174,7 +189,7 @@ def _save_atomically(model, path: pathlib.Path, accuracy: float) -> None:
 
 
 def _as_images(images) -> np.ndarray:
-    from gankit.checks import to_numpy
+    from gankit.utils import to_numpy
 
     array = to_numpy(images).astype("float32")
     if array.ndim == 2 and array.shape[1] == 28 * 28:

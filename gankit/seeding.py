@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import random
 
 import numpy as np
@@ -12,12 +11,12 @@ def seed_everything(seed: int = 42) -> int:
     """Seed Python, NumPy and Keras (and with it the active backend); return the seed.
 
     Call it once, near the top of a notebook. Same seed, same backend, same
-    machine: same numbers.
+    machine: same numbers. (String hashing is not seeded: ``PYTHONHASHSEED`` only
+    takes effect when set before Python starts, and nothing here depends on it.)
     """
     import keras
 
     seed = int(seed)
-    os.environ["PYTHONHASHSEED"] = str(seed)
     random.seed(seed)
     np.random.seed(seed)
     keras.utils.set_random_seed(seed)

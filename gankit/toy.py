@@ -379,13 +379,17 @@ def make_update(loss_fn: Callable, model, optimizer, others: Sequence = ()) -> C
     alternating GAN training: the critic's update leaves the generator alone,
     and the other way round.
 
-    On TensorFlow the update is the familiar ``tf.GradientTape`` step inside a
-    ``tf.function``; on JAX it is ``jax.value_and_grad`` inside ``jax.jit``. Call
-    it with tensors of a fixed shape: a new shape compiles it again.
+    It is :func:`gankit.steps.minimize` compiled by :func:`gankit.steps.compile_step`:
+    on TensorFlow a ``tf.GradientTape`` step inside a ``tf.function``; on JAX
+    ``jax.value_and_grad`` inside ``jax.jit``, with the state the loss writes (batch-norm
+    statistics, dropout seeds) kept. Call it with tensors of a fixed shape: a new
+    shape compiles it again.
     """
     import keras
 
-    backend = _backend()
+    from gankit import steps
+
+    _backend()  # TensorFlow or JAX, with a clear message otherwise
     if not isinstance(model, keras.Model):
         raise ValueError(f"model should be a keras.Model, got {type(model).__name__}")
     others = list(others)
@@ -398,46 +402,5 @@ def make_update(loss_fn: Callable, model, optimizer, others: Sequence = ()) -> C
     if not variables:
         raise ValueError(f"model {model.name!r} has no trainable weights: build it (call it once) and check `trainable`")
     optimizer.build(variables)
-
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        @tf.function(reduce_retracing=True)
-        def update(*inputs):
-            with tf.GradientTape() as tape:
-                loss = loss_fn(*inputs)
-            gradients = tape.gradient(loss, variables)
-            optimizer.apply(gradients, variables)
-            return loss
-
-        return update
-
-    import jax
-
-    model_ids = {id(v) for v in variables}
-    fixed = [v for m in [model] + others for v in m.variables if id(v) not in model_ids]
-    optimizer_variables = list(optimizer.variables)
-
-    def compute_loss(trainable_values, fixed_values, inputs):
-        mapping = list(zip(variables, trainable_values)) + list(zip(fixed, fixed_values))
-        with keras.StatelessScope(state_mapping=mapping):
-            return loss_fn(*inputs)
-
-    @jax.jit
-    def step(trainable_values, fixed_values, optimizer_values, inputs):
-        loss, gradients = jax.value_and_grad(compute_loss)(trainable_values, fixed_values, inputs)
-        new_values, new_optimizer_values = optimizer.stateless_apply(optimizer_values, gradients, trainable_values)
-        return loss, new_values, new_optimizer_values
-
-    def update(*inputs):
-        loss, new_values, new_optimizer_values = step(
-            [v.value for v in variables], [v.value for v in fixed], [v.value for v in optimizer_variables],
-            [keras.ops.convert_to_tensor(i) for i in inputs],
-        )
-        for variable, value in zip(variables, new_values):
-            variable.assign(value)
-        for variable, value in zip(optimizer_variables, new_optimizer_values):
-            variable.assign(value)
-        return loss
-
-    return update
+    state = [v for m in [model] + others for v in m.variables] + list(optimizer.variables)
+    return steps.compile_step(lambda *inputs: steps.minimize(lambda: loss_fn(*inputs), variables, optimizer), state)

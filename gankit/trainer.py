@@ -1,15 +1,11 @@
 """Train a GAN with one fused step: update the discriminator, then the generator.
 
-Three ways to train, from most to least convenient:
+Two ways to train, from most to least convenient:
 
 * :func:`train` -- ``train(gan, images, epochs, batch_size, checkpoint_dir=...)``: a
   reproducible data order, a loss history, and checkpoints that a restarted run
   resumes from (same weights, optimizer state, step and random state).
 * ``gan.fit(images, epochs=..., batch_size=...)`` -- plain Keras, with its progress bar.
-* :class:`TogglingGAN` -- the classic Keras recipe (a compiled discriminator and a
-  compiled stacked model, alternated with ``train_on_batch``), fixed for Keras 3 by
-  switching ``discriminator.trainable`` on and off before each call. Kept as the
-  reference that ``python -m gankit.bench`` compares the fused step against.
 
 One training step of :class:`GAN`, the same on every backend:
 
@@ -18,9 +14,10 @@ One training step of :class:`GAN`, the same on every backend:
 2. draw fresh noise, score the new fakes with the updated discriminator, and
    update the generator so that the discriminator calls them real.
 
-TensorFlow and PyTorch run it with ordinary gradient code (``GradientTape``,
-``backward``); JAX cannot change variables inside a compiled function, so its
-version passes every variable in and out explicitly (``stateless_call``).
+``GAN`` only states these two losses and which weights each one trains (its
+:meth:`GAN.players`); :mod:`gankit.steps` runs them, compiled, on TensorFlow and JAX.
+The classic ``trainable``-toggling loop that ``python -m gankit.bench`` compares
+against lives in :mod:`gankit.bench` (``TogglingGAN``).
 """
 
 from __future__ import annotations
@@ -28,6 +25,8 @@ from __future__ import annotations
 import keras
 import numpy as np
 from keras import ops
+
+from gankit import steps
 
 # Labels the discriminator learns: real images are 1, fakes are 0.
 REAL, FAKE = 1.0, 0.0
@@ -69,22 +68,7 @@ def _check_loss_fn(fn, n_args: int, what: str) -> None:
         )
 
 
-def _select(values, variables, wanted):
-    """The entries of ``values`` (one per variable in ``variables``) that belong to ``wanted``."""
-    index = {id(v): i for i, v in enumerate(variables)}
-    return [values[index[id(v)]] for v in wanted]
-
-
-def _replace(values, variables, wanted, new_values):
-    """A copy of ``values`` with the entries of the ``wanted`` variables set to ``new_values``."""
-    index = {id(v): i for i, v in enumerate(variables)}
-    values = list(values)
-    for v, new in zip(wanted, new_values):
-        values[index[id(v)]] = new
-    return values
-
-
-class GAN(keras.Model):
+class GAN(steps.Game):
     """A generator and a discriminator trained together by ``fit``: D first, then G, in one step.
 
     ``GAN(generator, discriminator, latent_dim)``; then
@@ -120,9 +104,7 @@ class GAN(keras.Model):
             average.trainable = False  # never trained: the step sets its weights
             self.average_generator = average
         self.seed_generator = keras.random.SeedGenerator(seed)  # the training noise; saved in checkpoints
-        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
-        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
-        self.d_accuracy_tracker = keras.metrics.Mean(name="d_accuracy")  # 0.5: D is guessing
+        self.track("d_loss", "g_loss", "d_accuracy")  # d_accuracy 0.5: D is guessing
         self.built = True
 
     def _build_parts(self) -> None:
@@ -180,17 +162,7 @@ class GAN(keras.Model):
         _check_loss_fn(self.g_loss_fn, 1, "g_loss_fn(fake_output)")
         self.from_logits = from_logits
         self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
-        # Each optimizer owns one model's weights. Keras sees them as one MultiOptimizer,
-        # so that its JAX trainer passes both optimizers' state in and out of the step.
-        d_optimizer.build(self.discriminator.trainable_variables)
-        g_optimizer.build(self.generator.trainable_variables)
-        if not hasattr(keras.optimizers, "MultiOptimizer"):
-            raise ValueError(f"Keras {keras.__version__} has no keras.optimizers.MultiOptimizer, which the GAN "
-                             f"trainer needs. Fix: pip install -U keras (3.15 is tested).")
-        d_ids = {id(v) for v in self.discriminator.trainable_variables}
-        both = keras.optimizers.MultiOptimizer(lambda v: d_optimizer if id(v) in d_ids else g_optimizer)
-        super().compile(optimizer=both, **kwargs)
-        both.build(self.trainable_variables)
+        self.compile_players(**kwargs)
 
     def _check_output_activation(self, from_logits: bool) -> None:
         last = self.discriminator.layers[-1] if getattr(self.discriminator, "layers", None) else None
@@ -201,10 +173,6 @@ class GAN(keras.Model):
                 "logits. Fix: end it with layers.Dense(1) and no activation, or compile with from_logits=False."
             )
 
-    @property
-    def metrics(self):
-        return [self.d_loss_tracker, self.g_loss_tracker, self.d_accuracy_tracker]
-
     def call(self, noise, training=False):
         return self.generator(noise, training=training)
 
@@ -213,34 +181,40 @@ class GAN(keras.Model):
         """The generator to draw samples from: the averaged one when ``average_decay`` was set."""
         return self.average_generator if self.average_generator is not None else self.generator
 
-    def _averaged(self, average_values, current_values):
-        """New running averages of the generator's weights (integer state, if any, is copied)."""
-        decay = self.average_decay
-        return [decay * a + (1.0 - decay) * ops.cast(w, a.dtype) if "float" in str(a.dtype) else w
-                for a, w in zip(average_values, current_values)]
+    # -- the step: two players, D then G (gankit.steps runs them) ----------------------------
 
-    def _update_average(self):
-        if self.average_generator is not None:
-            pairs = list(zip(self.average_generator.weights, self.generator.weights))
-            new = self._averaged([a.value for a, _ in pairs], [w.value for _, w in pairs])
-            for (a, _), value in zip(pairs, new):
-                a.assign(value)
+    def players(self):
+        """The discriminator's update, then the generator's: what one training step does."""
+        return [steps.Player("d", self.discriminator.trainable_variables, self.d_optimizer, self._d_loss),
+                steps.Player("g", self.generator.trainable_variables, self.g_optimizer, self._g_loss)]
 
-    # -- the training step, one version per backend ------------------------------------
-
-    def train_step(self, *args):
-        backend = keras.backend.backend()
-        if backend == "jax":
-            return self._train_step_jax(*args)
-        if backend == "torch":
-            return self._train_step_torch(*args)
-        if backend == "tensorflow":
-            return self._train_step_tensorflow(*args)
-        raise ValueError(f"GAN training does not support the {backend!r} backend; use tensorflow, jax or torch.")
-
-    def _real_images(self, data):
+    def prepare_batch(self, data):
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)  # labels, if any, are ignored
         return ops.cast(x, self.generator.compute_dtype)
+
+    def _noise(self, real):
+        return keras.random.normal((ops.shape(real)[0], self.latent_dim), seed=self.seed_generator)
+
+    def _d_loss(self, real):
+        """Real and fake images in one discriminator call; the loss, and the share D labels correctly."""
+        batch = ops.shape(real)[0]
+        fake = self.generator(self._noise(real), training=True)
+        scores = self.discriminator(ops.concatenate([real, fake], axis=0), training=True)
+        return self.d_loss_fn(scores[:batch], scores[batch:]), {"d_accuracy": self._accuracy(scores[:batch],
+                                                                                            scores[batch:])}
+
+    def _g_loss(self, real):
+        """Fresh fakes, judged by the discriminator as it is after its update."""
+        return self.g_loss_fn(self.discriminator(self.generator(self._noise(real), training=True), training=True))
+
+    def after_updates(self, batch):
+        """Move the averaged generator towards the trained one (integer state, if any, is copied)."""
+        if self.average_generator is None:
+            return
+        decay = self.average_decay
+        for average, weight in zip(self.average_generator.weights, self.generator.weights):
+            value = ops.cast(weight.value, average.dtype)
+            average.assign(decay * average.value + (1.0 - decay) * value if "float" in str(average.dtype) else value)
 
     def _accuracy(self, real_output, fake_output):
         """Share of the real and fake images the discriminator labels correctly."""
@@ -248,132 +222,10 @@ class GAN(keras.Model):
         correct = ops.concatenate([real_output > threshold, fake_output <= threshold], axis=0)
         return ops.mean(ops.cast(correct, "float32"))
 
-    def _logs(self, d_loss, g_loss, accuracy):
-        for tracker, value in zip(self.metrics, (d_loss, g_loss, accuracy)):
-            tracker.update_state(value)
-        return {m.name: m.result() for m in self.metrics}
-
-    def _train_step_tensorflow(self, data):
-        import tensorflow as tf
-
-        real = self._real_images(data)
-        batch = ops.shape(real)[0]
-        d_weights, g_weights = self.discriminator.trainable_variables, self.generator.trainable_variables
-        # 1. Discriminator: real and fake images in one call.
-        noise = keras.random.normal((batch, self.latent_dim), seed=self.seed_generator)
-        fake = self.generator(noise, training=True)
-        with tf.GradientTape() as tape:
-            scores = self.discriminator(ops.concatenate([real, fake], axis=0), training=True)
-            d_loss = self.d_loss_fn(scores[:batch], scores[batch:])
-        self.d_optimizer.apply(tape.gradient(d_loss, d_weights), d_weights)
-        # 2. Generator: fresh fakes, judged by the updated discriminator.
-        noise = keras.random.normal((batch, self.latent_dim), seed=self.seed_generator)
-        with tf.GradientTape() as tape:
-            g_loss = self.g_loss_fn(self.discriminator(self.generator(noise, training=True), training=True))
-        self.g_optimizer.apply(tape.gradient(g_loss, g_weights), g_weights)
-        self._update_average()
-        return self._logs(d_loss, g_loss, self._accuracy(scores[:batch], scores[batch:]))
-
-    def _train_step_torch(self, data):
-        import torch
-
-        # Unseeded dropout on PyTorch draws from torch's global generator; seeding it from our
-        # seed generator each step makes the step depend only on state that checkpoints save.
-        torch.manual_seed(int(keras.random.randint((), 0, 2**31 - 1, seed=self.seed_generator)))
-        real = self._real_images(data)
-        batch = ops.shape(real)[0]
-        d_weights, g_weights = self.discriminator.trainable_variables, self.generator.trainable_variables
-        noise = keras.random.normal((batch, self.latent_dim), seed=self.seed_generator)
-        with torch.no_grad():
-            fake = self.generator(noise, training=True)
-        self.zero_grad()
-        scores = self.discriminator(ops.concatenate([real, fake], axis=0), training=True)
-        d_loss = self.d_loss_fn(scores[:batch], scores[batch:])
-        d_loss.backward()
-        with torch.no_grad():
-            self.d_optimizer.apply([v.value.grad for v in d_weights], d_weights)
-        noise = keras.random.normal((batch, self.latent_dim), seed=self.seed_generator)
-        self.zero_grad()
-        g_loss = self.g_loss_fn(self.discriminator(self.generator(noise, training=True), training=True))
-        g_loss.backward()
-        with torch.no_grad():
-            self.g_optimizer.apply([v.value.grad for v in g_weights], g_weights)
-            self._update_average()
-        return self._logs(d_loss.detach(), g_loss.detach(), self._accuracy(scores[:batch], scores[batch:]).detach())
-
-    def _train_step_jax(self, state, data):
-        """The same step as the TensorFlow one, with every variable passed in and out explicitly.
-
-        ``state`` holds the values of ``self.trainable_variables``,
-        ``self.non_trainable_variables``, ``self.optimizer.variables`` (both optimizers)
-        and ``self.metrics_variables``; the step picks out each model's share.
-        """
-        import jax
-
-        trainable, non_trainable, optimizer_values, metric_values = state
-        G, D = self.generator, self.discriminator
-        all_trainable, all_other = self.trainable_variables, self.non_trainable_variables
-        g_w = _select(trainable, all_trainable, G.trainable_variables)
-        d_w = _select(trainable, all_trainable, D.trainable_variables)
-        g_state = _select(non_trainable, all_other, G.non_trainable_variables)
-        d_state = _select(non_trainable, all_other, D.non_trainable_variables)
-        d_opt = _select(optimizer_values, self.optimizer.variables, self.d_optimizer.variables)
-        g_opt = _select(optimizer_values, self.optimizer.variables, self.g_optimizer.variables)
-        [seed] = _select(non_trainable, all_other, [self.seed_generator.state])
-
-        real = self._real_images(data)
-        batch = real.shape[0]
-        with keras.StatelessScope(state_mapping=[(self.seed_generator.state, seed)]) as scope:
-            d_noise = keras.random.normal((batch, self.latent_dim), seed=self.seed_generator)
-            g_noise = keras.random.normal((batch, self.latent_dim), seed=self.seed_generator)
-        seed = scope.get_current_value(self.seed_generator.state)
-
-        # 1. Discriminator: real and fake images in one call.
-        fake, g_state = G.stateless_call(g_w, g_state, d_noise, training=True)
-        both = ops.concatenate([real, fake], axis=0)
-
-        def d_loss_of(d_w, d_state):
-            scores, d_state = D.stateless_call(d_w, d_state, both, training=True)
-            return self.d_loss_fn(scores[:batch], scores[batch:]), (scores, d_state)
-
-        (d_loss, (scores, d_state)), grads = jax.value_and_grad(d_loss_of, has_aux=True)(d_w, d_state)
-        d_w, d_opt = self.d_optimizer.stateless_apply(d_opt, grads, d_w)
-
-        # 2. Generator: fresh fakes, judged by the updated discriminator.
-        def g_loss_of(g_w, g_state, d_state):
-            fake, g_state = G.stateless_call(g_w, g_state, g_noise, training=True)
-            scores, d_state = D.stateless_call(d_w, d_state, fake, training=True)
-            return self.g_loss_fn(scores), (g_state, d_state)
-
-        (g_loss, (g_state, d_state)), grads = jax.value_and_grad(g_loss_of, has_aux=True)(g_w, g_state, d_state)
-        g_w, g_opt = self.g_optimizer.stateless_apply(g_opt, grads, g_w)
-
-        # Put every piece back in its place, then update the running means.
-        trainable = _replace(trainable, all_trainable, G.trainable_variables, g_w)
-        trainable = _replace(trainable, all_trainable, D.trainable_variables, d_w)
-        non_trainable = _replace(non_trainable, all_other, G.non_trainable_variables, g_state)
-        non_trainable = _replace(non_trainable, all_other, D.non_trainable_variables, d_state)
-        non_trainable = _replace(non_trainable, all_other, [self.seed_generator.state], [seed])
-        if self.average_generator is not None:
-            now = dict(zip(map(id, G.trainable_variables), g_w)) | dict(zip(map(id, G.non_trainable_variables), g_state))
-            average = self.average_generator.weights
-            new = self._averaged(_select(non_trainable, all_other, average), [now[id(w)] for w in G.weights])
-            non_trainable = _replace(non_trainable, all_other, average, new)
-        optimizer_values = _replace(optimizer_values, self.optimizer.variables, self.d_optimizer.variables, d_opt)
-        optimizer_values = _replace(optimizer_values, self.optimizer.variables, self.g_optimizer.variables, g_opt)
-        logs = {}
-        accuracy = self._accuracy(scores[:batch], scores[batch:])
-        for tracker, value in zip(self.metrics, (d_loss, g_loss, accuracy)):
-            values = _select(metric_values, self.metrics_variables, tracker.variables)
-            values = tracker.stateless_update_state(values, value)
-            metric_values = _replace(metric_values, self.metrics_variables, tracker.variables, values)
-            logs[tracker.name] = tracker.stateless_result(values)
-        return logs, (trainable, non_trainable, optimizer_values, metric_values)
-
 
 def _as_images(data) -> np.ndarray:
     """Training images as a float32 NumPy array, checked for the [-1, 1] range of a tanh generator."""
-    from gankit.checks import to_numpy
+    from gankit.utils import to_numpy
 
     if isinstance(data, (tuple, list)) and len(data) == 2:
         data = data[0]  # (images, labels): the labels are not needed
@@ -486,49 +338,10 @@ def train(gan: GAN, images, epochs: int, batch_size: int = 64, *, seed: int = 0,
     return history
 
 
-class TogglingGAN:
-    """The classic Keras recipe, fixed for Keras 3: two compiled models and ``train_on_batch``.
+def __getattr__(name):
+    """``from gankit.trainer import TogglingGAN`` still works: the class lives in :mod:`gankit.bench`."""
+    if name == "TogglingGAN":
+        from gankit.bench import TogglingGAN
 
-    The discriminator is compiled on its own, and the generator is trained through a
-    compiled stacked model ``Sequential([generator, discriminator])``. Keras 3 fixes
-    which weights a model trains when it first builds its train function, so the
-    discriminator's ``trainable`` flag is switched on before its own update and off
-    before the generator's. One :meth:`step` calls the generator, then
-    ``train_on_batch`` twice.
-    """
-
-    def __init__(self, generator, discriminator, latent_dim: int, learning_rate: float = 2e-4,
-                 beta_1: float = 0.5, from_logits: bool = True, seed: int = 0):
-        self.generator, self.discriminator, self.latent_dim = generator, discriminator, int(latent_dim)
-        bce = keras.losses.BinaryCrossentropy(from_logits=from_logits)
-        discriminator.trainable = True
-        discriminator.compile(optimizer=keras.optimizers.Adam(learning_rate, beta_1=beta_1), loss=bce)
-        discriminator.trainable = False
-        self.stacked = keras.Sequential([generator, discriminator], name="stacked_gan")
-        self.stacked.compile(optimizer=keras.optimizers.Adam(learning_rate, beta_1=beta_1), loss=bce)
-        self.rng = np.random.default_rng(seed)
-
-    def step(self, real):
-        """One update of D (on real and fake images together), then one of G; returns ``(d_loss, g_loss)``."""
-        batch = len(real)
-        noise = self.rng.normal(size=(batch, self.latent_dim)).astype("float32")
-        fake = self.generator.predict_on_batch(noise)
-        images = np.concatenate([real, np.asarray(fake)], axis=0)
-        labels = np.concatenate([np.full((batch, 1), REAL), np.full((batch, 1), FAKE)]).astype("float32")
-        self.discriminator.trainable = True  # without this, Keras 3 never updates D
-        d_loss = self.discriminator.train_on_batch(images, labels)
-        self.discriminator.trainable = False
-        noise = self.rng.normal(size=(batch, self.latent_dim)).astype("float32")
-        g_loss = self.stacked.train_on_batch(noise, np.full((batch, 1), REAL, dtype="float32"))
-        return float(d_loss), float(g_loss)
-
-    def train(self, images, steps: int, batch_size: int = 64):
-        """Take ``steps`` steps on random batches of ``images``; returns ``{"d_loss": [...], "g_loss": [...]}``."""
-        images = _as_images(images)
-        history = {"d_loss": [], "g_loss": []}
-        for _ in range(steps):
-            real = images[self.rng.integers(0, len(images), batch_size)]
-            d_loss, g_loss = self.step(real)
-            history["d_loss"].append(d_loss)
-            history["g_loss"].append(g_loss)
-        return history
+        return TogglingGAN
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -181,6 +181,23 @@ def test_make_update_moves_only_the_trained_model():
         np.testing.assert_array_equal(before, after)
 
 
+def test_make_update_keeps_the_state_its_loss_writes():
+    import keras
+    from keras import layers, ops
+
+    keras.utils.set_random_seed(0)
+    critic = keras.Sequential([keras.Input((1,)), layers.Dense(4), layers.BatchNormalization(), layers.Dropout(0.5),
+                               layers.Dense(1)])
+    moving_mean = critic.layers[1].moving_mean
+    seed = critic.layers[2].seed_generator.state
+    before_mean, before_seed = ops.convert_to_numpy(moving_mean), ops.convert_to_numpy(seed)
+
+    update = toy.make_update(lambda x: ops.mean(critic(x, training=True)), critic, keras.optimizers.SGD(0.01))
+    update(np.full((8, 1), 3.0, dtype="float32"))
+    assert not np.allclose(before_mean, ops.convert_to_numpy(moving_mean)), "batch-norm statistics were dropped"
+    assert not np.array_equal(before_seed, ops.convert_to_numpy(seed)), "the dropout seed did not advance"
+
+
 def test_make_update_rejects_bad_models():
     import keras
 

@@ -1,4 +1,4 @@
-"""The fused GAN step, reproducibility, resuming from checkpoints, and the toggling reference loop.
+"""The fused GAN step, reproducibility, resuming from checkpoints, and the toggling reference loop (gankit.bench).
 
 Tiny models on random "images" of 16 pixels keep every test to seconds. Run the file
 under each backend: ``KERAS_BACKEND=tensorflow pytest`` and ``KERAS_BACKEND=jax pytest``.
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from keras import layers, ops
 
-from gankit import callbacks, trainer
+from gankit import bench, callbacks, steps, trainer
 from gankit.checks import weights_of
 from gankit.seeding import seed_everything
 
@@ -192,10 +192,23 @@ def test_helpful_errors():
 
 def test_toggling_reference_trains_both_models(images):
     seed_everything(0)
-    classic = trainer.TogglingGAN(tiny_generator(), tiny_discriminator(), LATENT_DIM, learning_rate=1e-2)
+    classic = bench.TogglingGAN(tiny_generator(), tiny_discriminator(), LATENT_DIM, learning_rate=1e-2)
     g_before, d_before = weights_of(classic.generator), weights_of(classic.discriminator)
     history = classic.train(images, steps=3, batch_size=8)
     assert np.all(np.isfinite(history["d_loss"])) and np.all(np.isfinite(history["g_loss"]))
     assert any(not np.allclose(b, a) for b, a in zip(d_before, weights_of(classic.discriminator))), \
         "the discriminator did not train: the trainable toggle is not working"
     assert any(not np.allclose(b, a) for b, a in zip(g_before, weights_of(classic.generator)))
+
+
+def test_gan_is_a_two_player_game_and_old_imports_still_work():
+    gan = make_gan()
+    assert isinstance(gan, steps.Game)
+    players = gan.players()
+    assert [p.name for p in players] == ["d", "g"]  # the discriminator first, then the generator
+    assert [p.optimizer for p in players] == [gan.d_optimizer, gan.g_optimizer]
+    assert {id(v) for v in players[0].variables} == {id(v) for v in gan.discriminator.trainable_variables}
+    assert {id(v) for v in players[1].variables} == {id(v) for v in gan.generator.trainable_variables}
+    from gankit.trainer import TogglingGAN, bce_losses  # notebook 02's imports
+
+    assert TogglingGAN is bench.TogglingGAN and callable(bce_losses)
