@@ -73,3 +73,23 @@ def wrong_submissions(assignment: str) -> list[dict]:
     """The WRONG list of tests/submissions/sub_<assignment>.py (empty if there is none)."""
     module = submission_module(assignment)
     return list(module.WRONG) if module is not None else []
+
+
+def pack_wrong_answers(wrong: list[dict]) -> list[list[dict]]:
+    """Group wrong answers into as few submissions as possible, in order.
+
+    A submission holds at most one wrong answer per exercise (``cell``), and answers whose
+    ``loses`` overlap never share one, so each submission must lose exactly the union of its
+    answers' tests. The count is the largest number of wrong answers to one exercise.
+    """
+    packs: list[list[dict]] = []
+    for case in wrong:
+        for pack in packs:
+            cells = {c["cell"] for c in pack}
+            lost = set().union(*(c["loses"] for c in pack))
+            if case["cell"] not in cells and not lost & set(case["loses"]):
+                pack.append(case)
+                break
+        else:
+            packs.append([case])
+    return packs

@@ -2,9 +2,14 @@
 
 For every assignment, one batch is graded with the real grading command
 (`autograder.grade`): the solution must score full marks, the untouched release 0
-(without breaking the grader), and each wrong submission in
+(without breaking the grader), and each wrong answer in
 tests/submissions/sub_<assignment>.py must lose exactly the points of the tests it
 names, with feedback that names the problem.
+
+Each graded notebook is one notebook execution, the suite's main cost, so wrong answers
+are packed: one submission carries at most one wrong answer per exercise (and wrong
+answers whose lost tests overlap never share a submission). Graded tests are independent,
+so a packed submission must lose exactly the union of its answers' tests.
 """
 
 import html
@@ -14,7 +19,7 @@ import nbformat
 import pytest
 
 from autograder.grade import GradingError, grade
-from notebook_tools import assignments, filled_submission, cell_points, wrong_submissions
+from notebook_tools import assignments, filled_submission, cell_points, pack_wrong_answers, wrong_submissions
 
 pytestmark = pytest.mark.slow
 
@@ -26,13 +31,14 @@ def graded(request, tmp_path_factory):
     submissions = base / "submissions"
     batch = {"solution": filled_submission(assignment), "blank": filled_submission(assignment, blank=True)}
     wrong = wrong_submissions(assignment)
-    for case in wrong:
-        batch[f"wrong-{case['name']}"] = filled_submission(assignment, {case["cell"]: case["source"]})
+    packs = pack_wrong_answers(wrong)
+    for number, pack in enumerate(packs, 1):
+        batch[f"wrong-{number}"] = filled_submission(assignment, {case["cell"]: case["source"] for case in pack})
     for student, notebook in batch.items():
         (submissions / student).mkdir(parents=True)
         nbformat.write(notebook, submissions / student / f"{assignment}.ipynb")
     grades = grade(assignment, submissions, base / "out")
-    return assignment, grades, base / "out", wrong
+    return assignment, grades, base / "out", wrong, packs
 
 
 def _feedback_text(out: pathlib.Path, student: str) -> str:
@@ -42,14 +48,14 @@ def _feedback_text(out: pathlib.Path, student: str) -> str:
 
 
 def test_solution_scores_full_marks(graded):
-    assignment, grades, _, _ = graded
+    assignment, grades, _, _, _ = graded
     row = grades["solution"]
     failed = {k: v for k, v in row["cells"].items() if v["score"] != v["max_score"]}
     assert row["score"] == row["max_score"] > 0, f"{assignment}: the solution lost points in {failed}"
 
 
 def test_untouched_release_scores_zero(graded):
-    assignment, grades, out, _ = graded
+    assignment, grades, out, _, _ = graded
     row = grades["blank"]
     assert row["graded"], f"{assignment}: the blank release broke the grader"
     assert row["score"] == 0, f"{assignment}: the blank release scored {row['cells']}"
@@ -57,23 +63,28 @@ def test_untouched_release_scores_zero(graded):
 
 
 def test_each_wrong_submission_loses_exactly_its_exercise(graded):
-    assignment, grades, out, wrong = graded
+    assignment, grades, out, wrong, packs = graded
     assert len(wrong) >= 3, f"{assignment} needs at least three realistic wrong submissions"
+    assert sorted(c["name"] for pack in packs for c in pack) == sorted(c["name"] for c in wrong)
     points = cell_points(assignment)
     total = sum(points.values())
-    for case in wrong:
-        student = f"wrong-{case['name']}"
+    for number, pack in enumerate(packs, 1):
+        student = f"wrong-{number}"
+        names = [case["name"] for case in pack]
         row = grades[student]
         lost = {cell for cell, value in row["cells"].items() if value["score"] < value["max_score"]}
-        assert lost == set(case["loses"]), f"{assignment}/{case['name']}: lost {lost}, expected {case['loses']}"
-        expected = total - sum(points[cell] for cell in case["loses"])
-        assert row["score"] == pytest.approx(expected), f"{assignment}/{case['name']}"
-        assert case["says"].lower() in _feedback_text(out, student), (
-            f"{assignment}/{case['name']}: feedback does not mention {case['says']!r}")
+        expected_lost = set().union(*(case["loses"] for case in pack))
+        assert lost == expected_lost, f"{assignment}/{names}: lost {lost}, expected {expected_lost}"
+        expected = total - sum(points[cell] for cell in expected_lost)
+        assert row["score"] == pytest.approx(expected), f"{assignment}/{names}"
+        feedback = _feedback_text(out, student)
+        for case in pack:
+            assert case["says"].lower() in feedback, (
+                f"{assignment}/{case['name']} (packed with {names}): feedback does not mention {case['says']!r}")
 
 
 def test_existing_grades_are_never_overwritten(graded):
-    assignment, _, out, _ = graded
+    assignment, _, out, _, _ = graded
     before = (out / "summary.csv").read_bytes()
     with pytest.raises(GradingError, match="already holds grades"):
         grade(assignment, out, out)

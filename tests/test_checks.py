@@ -49,3 +49,53 @@ def test_weights_changed_and_unchanged():
         checks.check_changed(before, before, "D's weights", hint="Toggle trainable.")
     with pytest.raises(ExerciseError, match="changed, but should not have"):
         checks.check_unchanged(before, after, "D's weights")
+
+
+def test_wrong_answers_pack_one_per_exercise():
+    from collections import Counter
+
+    from notebook_tools import assignments, pack_wrong_answers, wrong_submissions
+
+    for assignment in assignments():
+        wrong = wrong_submissions(assignment)
+        packs = pack_wrong_answers(wrong)
+        assert sorted(c["name"] for p in packs for c in p) == sorted(c["name"] for c in wrong)
+        for pack in packs:
+            assert len({c["cell"] for c in pack}) == len(pack), f"{assignment}: two answers to one exercise"
+            lost = [t for c in pack for t in c["loses"]]
+            assert len(set(lost)) == len(lost), f"{assignment}: packed answers lose the same test"
+        if wrong:
+            assert len(packs) == max(Counter(c["cell"] for c in wrong).values())
+    cases = [dict(name=n, cell=c, loses=[f"test_{c}"]) for n, c in [("a", "x"), ("b", "x"), ("c", "y")]]
+    assert [[c["name"] for c in p] for p in pack_wrong_answers(cases)] == [["a", "c"], ["b"]]
+
+
+def test_recorded_runs_are_small_and_complete():
+    from gankit.exercises import mlp_gan
+
+    assert mlp_gan.RUNS_FILE.stat().st_size < 200_000
+    runs = mlp_gan.load_runs()
+    assert sorted(runs) == ["A", "B", "C", "D"]
+    for run in runs.values():
+        assert len(run["d_loss"]) == len(run["g_loss"]) == len(run["steps"]) > 50
+        assert run["grid"].shape == (16, 28, 28) and 0 <= run["grid"].min() and run["grid"].max() <= 1
+    # the four runs differ where the diagnosis says they do: the frozen-D run's generator loss sits at 0,
+    # the collapsed run's 16 samples are nearly identical, the wrong-range run's background is grey
+    spread = {name: float(run["grid"].std(axis=0).mean()) for name, run in runs.items()}
+    assert spread["D"] < spread["B"] / 2
+    assert float(runs["C"]["g_loss"][-10:].mean()) < 0.05
+    backgrounds = {name: float(np.median(run["grid"])) for name, run in runs.items()}
+    assert backgrounds["A"] > 0.3 > max(backgrounds["B"], backgrounds["D"])
+
+
+def test_diagnosis_check_explains_and_grades():
+    from gankit.exercises import mlp_gan
+
+    answer = {"A": "wrong pixel range", "B": "healthy", "C": "frozen discriminator", "D": "mode collapse"}
+    mlp_gan.grade_diagnosis(dict(answer), answer)
+    with pytest.raises(ExerciseError, match="more than one run"):
+        mlp_gan.check_diagnosis({"A": "healthy", "B": "healthy", "C": "mode collapse", "D": "frozen discriminator"})
+    with pytest.raises(ExerciseError, match="not one of the four"):
+        mlp_gan.check_diagnosis({"A": None, "B": None, "C": None, "D": None})
+    with pytest.raises(ExerciseError, match="run C is not 'mode collapse'.*run D is not 'frozen discriminator'"):
+        mlp_gan.grade_diagnosis(dict(answer, C="mode collapse", D="frozen discriminator"), answer)
