@@ -185,3 +185,77 @@ def test_no_data_or_large_files_are_tracked():
     assert not data_like, f"data or weights are tracked: {data_like}"
     big = [f for f in files if (ROOT / f).is_file() and (ROOT / f).stat().st_size > 300_000]
     assert not big, f"files over 300 KB are tracked: {big}"
+
+
+SUPPORTED_PYTHONS = ("3.10", "3.11", "3.12")
+
+
+def _lock(version: str) -> dict[str, str]:
+    path = ROOT / "requirements" / f"lock-py{version.replace('.', '')}.txt"
+    assert path.is_file(), f"{path} is missing. Fix: run bin/lock"
+    pins = {}
+    for line in path.read_text().splitlines():
+        match = re.match(r"^([A-Za-z0-9._-]+)==([^\s;]+)", line)
+        if match:
+            pins[match.group(1).lower().replace("_", "-").replace(".", "-")] = match.group(2)
+    return pins
+
+
+def _requirements():
+    from packaging.requirements import Requirement
+
+    project = PYPROJECT["project"]
+    for text in project["dependencies"] + [r for extra in project["optional-dependencies"].values() for r in extra]:
+        yield Requirement(text)
+
+
+@pytest.mark.parametrize("version", SUPPORTED_PYTHONS)
+def test_lock_file_pins_every_requirement_within_its_bounds(version):
+    pins = _lock(version)
+    env = {"python_version": version, "python_full_version": f"{version}.0", "sys_platform": "linux",
+           "platform_system": "Linux", "platform_machine": "x86_64"}
+    for requirement in _requirements():
+        if requirement.marker and not requirement.marker.evaluate(env):
+            continue
+        name = requirement.name.lower().replace("_", "-").replace(".", "-")
+        assert name in pins, f"lock-py{version.replace('.', '')}.txt does not pin {name}. Fix: run bin/lock"
+        assert requirement.specifier.contains(pins[name], prereleases=True), (
+            f"the lock pins {name}=={pins[name]}, outside pyproject's {requirement}. Fix: run bin/lock")
+
+
+def test_this_environment_is_the_locked_one():
+    # bin/test (and so CI) installs the lock of its Python: what the tests ran on is what learners get
+    import importlib.metadata
+    import os
+
+    if os.environ.get("GANKIT_NEWEST") == "1":
+        pytest.skip("GANKIT_NEWEST=1 installs the newest releases instead of the lock")
+    pins = _lock("%d.%d" % sys.version_info[:2])
+    differ = {}
+    for name in ("keras", "numpy", "tensorflow-cpu", "jax", "jupyterlab", "nbgrader", "papermill", "pytest"):
+        installed = importlib.metadata.version(name)
+        if installed != pins[name]:
+            differ[name] = (installed, pins[name])
+    assert not differ, f"installed vs locked: {differ}. Fix: run bin/test, which reinstalls from the lock"
+
+
+def test_bin_scripts_use_only_tools_stock_macos_has():
+    for path in sorted((ROOT / "bin").iterdir()):
+        text = path.read_text()
+        for tool in ("sha256sum", "md5sum", "readlink -f", "sed -i", "realpath"):
+            assert tool not in text, f"{path} uses {tool}, which stock macOS lacks"
+
+
+def test_venv_script_refuses_an_unsupported_python(tmp_path):
+    # a stand-in interpreter that reports Python 3.9
+    fake = tmp_path / "python3.9"
+    fake.write_text("#!/bin/sh\necho 3.9\n")
+    fake.chmod(0o755)
+    (tmp_path / "checkout" / "bin").mkdir(parents=True)
+    for name in ("_venv.sh", "lab", "test"):
+        (tmp_path / "checkout" / "bin" / name).write_bytes((ROOT / "bin" / name).read_bytes())
+    result = subprocess.run(["bash", "-c", "source bin/_venv.sh"], cwd=tmp_path / "checkout", capture_output=True,
+                            text=True, env={"PATH": "/usr/bin:/bin", "GANKIT_PYTHON": str(fake)})
+    assert result.returncode == 1
+    assert "No supported Python found" in result.stderr and "3.10 3.11 3.12" in result.stderr
+    assert not (tmp_path / "checkout" / ".venv").exists()
