@@ -46,15 +46,14 @@ else
 fi
 # Reinstall when pyproject.toml or the lock file changed since the last install of these extras.
 stamp="$VENV/.gankit-installed-${EXTRAS//,/-}"
-want="$("$PY" - "$ROOT/pyproject.toml" "$LOCK" "$mode" <<'PYEOF'
+want="$("$PY" -c '
 import hashlib, pathlib, sys
 digest = hashlib.sha256(sys.argv[3].encode())
 for name in sys.argv[1:3]:
     path = pathlib.Path(name)
     digest.update(path.read_bytes() if path.is_file() else b"-")
 print(digest.hexdigest()[:16])
-PYEOF
-)"
+' "$ROOT/pyproject.toml" "$LOCK" "$mode")"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "Installing the course packages ($EXTRAS, $mode versions) into $VENV with Python $version (a few minutes the first time) ..."
   upgrade=(); [ "$mode" = "newest" ] && upgrade=(--upgrade --upgrade-strategy eager)
