@@ -259,7 +259,7 @@ def _error_text(error: Exception) -> str:
 
 def run_notebook(name: str, path, out, profile: str = "smoke", backend: str = "tensorflow",
                  parameters: dict | None = None, kernel: str = "python3", timeout: float | None = None,
-                 device: str | None = None, bars: dict | None = None) -> dict:
+                 device: str | None = None, bars: dict | None = None, env: dict | None = None) -> dict:
     """Execute one notebook with papermill in ``out/name/``, write its metrics.json and return it.
 
     The returned dict holds ``status`` ("passed", "error" or "missed bars"), ``failures``
@@ -279,7 +279,9 @@ def run_notebook(name: str, path, out, profile: str = "smoke", backend: str = "t
     folder.mkdir(parents=True)
     records = folder / "records.jsonl"
     executed = folder / f"{name}.ipynb"
-    overrides = {RECORD_ENV: str(records), "KERAS_BACKEND": backend, "GANKIT_PROFILE": profile}
+    overrides = {**(env or {}), RECORD_ENV: str(records), "KERAS_BACKEND": backend, "GANKIT_PROFILE": profile,
+                 # figures go into the executed notebook (and the gallery), even where MPLBACKEND=Agg is set
+                 "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
     if device is not None:
         overrides["CUDA_VISIBLE_DEVICES"] = device
     saved = {key: os.environ.get(key) for key in overrides}
@@ -370,8 +372,11 @@ def run_all(notebooks: dict, out, profile: str = "smoke", backend: str = "tensor
     out = pathlib.Path(out)
     out.mkdir(parents=True, exist_ok=True)
     gpus = gpu_ids() if jobs > 1 else []
+    # jobs that share a GPU must not each grab all of its memory, as TensorFlow and JAX do by default
+    sharing = {"TF_FORCE_GPU_ALLOW_GROWTH": "true", "XLA_PYTHON_CLIENT_PREALLOCATE": "false"} \
+        if gpus and jobs > len(gpus) else {}
     calls = [dict(name=name, path=str(path), out=str(out), profile=profile, backend=backend, parameters=parameters,
-                  kernel=kernel, timeout=timeout, bars=bars,
+                  kernel=kernel, timeout=timeout, bars=bars, env=sharing,
                   device=gpus[i % len(gpus)] if len(gpus) > 1 else None)
              for i, (name, path) in enumerate(notebooks.items())]
     if jobs <= 1 or len(calls) <= 1:
@@ -478,6 +483,11 @@ def write_gallery(result_dirs, gallery=GALLERY, images=GALLERY_IMAGES) -> str:
                   f"- Hardware: {hardware_label(info)}",
                   f"- Software: {versions}",
                   f"- Commit {info.get('commit') or 'unknown'}, finished {result.get('finished', 'unknown')}", ""]
+    if not any(r["machine"].get("gpus") for r in results.values()):
+        lines += ["## GPU results", "",
+                  "None yet: no GPU run has produced results for this page (no device was lent to this work).",
+                  "The `full` profile's numbers, and the benchmark's fused vs toggling vs PyTorch eager images/s",
+                  "at batch 256 on a GPU, will appear here from the GPU job's artifact.", ""]
     text = "\n".join(lines)
     gallery.parent.mkdir(parents=True, exist_ok=True)
     gallery.write_text(text, encoding="utf-8")
