@@ -67,10 +67,10 @@ def load_bars(path=None) -> dict:
     for notebook, entry in bars.items():
         if not isinstance(entry, dict):
             raise ValueError(f"{path}: the entry for {notebook} must be a mapping. Fix: see the comment at its top.")
-        unknown = set(entry) - {"headline", "any", *PROFILES}
+        unknown = set(entry) - {"headline", "sample", "any", *PROFILES}
         if unknown:
-            raise ValueError(f"{path}: {notebook} has unknown keys {sorted(unknown)}. Fix: use headline, any, "
-                             f"{', '.join(PROFILES)}.")
+            raise ValueError(f"{path}: {notebook} has unknown keys {sorted(unknown)}. Fix: use headline, sample, "
+                             f"any, {', '.join(PROFILES)}.")
         for profile in ("any", *PROFILES):
             for bar in entry.get(profile) or []:
                 kinds = [k for k in BAR_KINDS if k in bar]
@@ -224,13 +224,17 @@ def find_notebooks(names=(), directory=None) -> dict[str, pathlib.Path]:
     return chosen
 
 
-def _sample_image(folder: pathlib.Path, executed: pathlib.Path) -> str | None:
-    """Pick the gallery picture: the last PNG saved under runs/, else the last figure in the notebook."""
+def _sample_image(folder: pathlib.Path, executed: pathlib.Path, cell_text: str | None = None) -> str | None:
+    """Pick the gallery picture and save it as ``sample.png``.
+
+    With ``cell_text`` (the bars file's ``sample``): the last figure of the last cell whose
+    source contains it; otherwise the last PNG saved under runs/, else the notebook's last figure.
+    """
     import base64
 
     saved = sorted((folder / "runs").rglob("*.png")) if (folder / "runs").is_dir() else []
     target = folder / "sample.png"
-    if saved:
+    if saved and not cell_text:
         shutil.copyfile(saved[-1], target)
         return target.name
     try:
@@ -239,7 +243,8 @@ def _sample_image(folder: pathlib.Path, executed: pathlib.Path) -> str | None:
         notebook = nbformat.read(executed, as_version=4)
     except Exception:  # the notebook may not have been written at all
         return None
-    figures = [out["data"]["image/png"] for cell in notebook.cells if cell.cell_type == "code"
+    figures = [out["data"]["image/png"] for cell in notebook.cells
+               if cell.cell_type == "code" and (not cell_text or cell_text in cell.source)
                for out in cell.get("outputs", []) if "image/png" in out.get("data", {})]
     if not figures:
         return None
@@ -321,7 +326,7 @@ def run_notebook(name: str, path, out, profile: str = "smoke", backend: str = "t
         "images": sorted(str(p.relative_to(folder)) for p in (folder / "runs").rglob("*")
                          if p.suffix.lower() in (".png", ".gif", ".jpg")) if (folder / "runs").is_dir() else [],
     }
-    result["sample_image"] = _sample_image(folder, executed)
+    result["sample_image"] = _sample_image(folder, executed, (bars.get(name) or {}).get("sample"))
     (folder / "metrics.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     return result
 
@@ -438,16 +443,19 @@ def _small_png(source: pathlib.Path, target: pathlib.Path) -> None:
 def write_gallery(result_dirs, gallery=GALLERY, images=GALLERY_IMAGES) -> str:
     """Rewrite the gallery page from the runner's result folders; returns the page's text.
 
-    Each folder is one runner ``--out`` (a profile and a backend). A later folder's
-    result for the same notebook, profile and backend replaces an earlier one.
+    Each folder is one runner ``--out`` (a profile and a backend), or one notebook's
+    folder inside it. A later folder's result for the same notebook, profile and
+    backend replaces an earlier one. Bars are judged by today's bars file.
     """
     gallery, images = pathlib.Path(gallery), pathlib.Path(images)
+    bars = load_bars()
     results = {}
     for directory in map(pathlib.Path, result_dirs):
-        found = sorted(directory.glob("*/metrics.json"))
+        found = [directory / "metrics.json"] if (directory / "metrics.json").is_file() \
+            else sorted(directory.glob("*/metrics.json"))
         if not found:
             raise ValueError(f"{directory} holds no */metrics.json. Fix: pass a folder that `python -m gankit.run "
-                             f"--out FOLDER` wrote.")
+                             f"--out FOLDER` wrote, or one notebook's folder in it.")
         for path in found:
             result = json.loads(path.read_text(encoding="utf-8"))
             result["_folder"] = path.parent
@@ -476,8 +484,14 @@ def write_gallery(result_dirs, gallery=GALLERY, images=GALLERY_IMAGES) -> str:
             lines += [f"![{notebook}, profile {profile}]({rel})", ""]
         lines += ["| metric | value |", "|---|---|"]
         lines += [f"| {k} | {_format(v)} |" for k, v in result["headline"].items()]
+        if result["status"] == "error":
+            verdict = "the notebook raised an error"
+        else:  # judged by today's bars file, which may have moved since the run
+            missed = check_bars(notebook, profile, result["records"], bars)
+            verdict = "all met" if not missed else f"{len(missed)} missed: " + "; ".join(
+                m.split(": ", 1)[1] for m in missed)
         lines += [f"| wall time of the notebook | {result['wall_seconds']:.0f} s |",
-                  f"| bars of this profile | {'all met' if result['status'] == 'passed' else result['status']} |", ""]
+                  f"| bars of `{profile}` in gankit/bars.yaml | {verdict} |", ""]
         versions = ", ".join(f"{k} {v}" for k, v in info.get("versions", {}).items())
         lines += [f"- Command: `{result['command']}`",
                   f"- Hardware: {hardware_label(info)}",

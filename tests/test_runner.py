@@ -138,6 +138,8 @@ def _fake_result(folder: pathlib.Path, gpus=()):
               "wall_seconds": 840.0, "headline": {"judge.recognised": 0.773, "frechet_distance": 4.9},
               "command": "python -m gankit.run 02_dcgan --profile standard --backend tensorflow",
               "sample_image": "sample.png", "finished": "2026-11-30T09:00:00+00:00",
+              "records": dict(RECORDED_02, judge={"n": 1000, "recognised": 0.773}, classes_present=10,
+                              kl_from_uniform=0.02, frechet_distance=4.9),
               "machine": {"cpu": "Example CPU", "cpu_count": 2, "gpus": list(gpus), "versions": {"keras": "3.15.1"},
                           "commit": "abc1234"}}
     (folder / "02_dcgan" / "metrics.json").write_text(json.dumps(result))
@@ -150,6 +152,8 @@ def test_the_gallery_labels_command_profile_and_hardware_and_keeps_images_small(
     assert "## 02_dcgan: profile `standard`, tensorflow, CPU" in text
     assert "`python -m gankit.run 02_dcgan --profile standard --backend tensorflow`" in text
     assert "Example CPU x 2 CPUs (CPU only)" in text and "| judge.recognised | 0.773 |" in text
+    assert "| bars of `standard` in gankit/bars.yaml | all met |" in text
+    assert "no device was lent to this work" in text  # no GPU result yet
     image = tmp_path / "docs" / "gallery" / "02_dcgan-standard-tensorflow.png"
     assert "](gallery/02_dcgan-standard-tensorflow.png)" in text
     assert image.stat().st_size < run.MAX_IMAGE_BYTES
