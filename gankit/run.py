@@ -323,6 +323,7 @@ def run_notebook(name: str, path, out, profile: str = "smoke", backend: str = "t
         "command": " ".join(["python -m gankit.run", name, "--profile", profile, "--backend", backend]
                             + [f"-p {k}={json.dumps(v)}" for k, v in (parameters or {}).items()]),
         "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "load_average": round(os.getloadavg()[0], 1),  # other work on the machine slows the wall time
         "executed_notebook": executed.name,
         "images": sorted(str(p.relative_to(folder)) for p in (folder / "runs").rglob("*")
                          if p.suffix.lower() in (".png", ".gif", ".jpg")) if (folder / "runs").is_dir() else [],
@@ -441,7 +442,7 @@ def _small_png(source: pathlib.Path, target: pathlib.Path) -> None:
         width = int(width * 0.75)
 
 
-def write_gallery(result_dirs, gallery=GALLERY, images=GALLERY_IMAGES) -> str:
+def write_gallery(result_dirs, gallery=GALLERY, images=GALLERY_IMAGES, note: str | None = None) -> str:
     """Rewrite the gallery page from the runner's result folders; returns the page's text.
 
     Each folder is one runner ``--out`` (a profile and a backend), or one notebook's
@@ -471,7 +472,8 @@ def write_gallery(result_dirs, gallery=GALLERY, images=GALLERY_IMAGES) -> str:
              "```", "",
              "Results from a CPU-only machine are labelled **CPU**; the `full` profile is meant for a GPU,",
              "and its results appear here once a GPU runner has produced them (the GPU job of",
-             "`.github/workflows/ci.yml` uploads them as an artifact).", ""]
+             "`.github/workflows/ci.yml` uploads them as an artifact).", ""] + ([note, ""] if note else [])
+    pictures = set()
     order = {p: i for i, p in enumerate(PROFILES)}
     for (notebook, profile, backend), result in sorted(results.items(),
                                                        key=lambda kv: (kv[0][0], order.get(kv[0][1], 9), kv[0][2])):
@@ -481,6 +483,7 @@ def write_gallery(result_dirs, gallery=GALLERY, images=GALLERY_IMAGES) -> str:
         if result.get("sample_image"):
             picture = f"{notebook}-{profile}-{backend}.png"
             _small_png(result["_folder"] / result["sample_image"], images / picture)
+            pictures.add(picture)
             rel = os.path.relpath(images / picture, gallery.parent)
             lines += [f"![{notebook}, profile {profile}]({rel})", ""]
         lines += ["| metric | value |", "|---|---|"]
@@ -491,7 +494,9 @@ def write_gallery(result_dirs, gallery=GALLERY, images=GALLERY_IMAGES) -> str:
             missed = check_bars(notebook, profile, result["records"], bars)
             verdict = "all met" if not missed else f"{len(missed)} missed: " + "; ".join(
                 m.split(": ", 1)[1] for m in missed)
-        lines += [f"| wall time of the notebook | {result['wall_seconds']:.0f} s |",
+        load = result.get("load_average")
+        lines += [f"| wall time of the notebook | {result['wall_seconds']:.0f} s"
+                  + (f" (load average {load:.1f} at the end)" if load is not None else "") + " |",
                   f"| bars of `{profile}` in gankit/bars.yaml | {verdict} |", ""]
         versions = ", ".join(f"{k} {v}" for k, v in info.get("versions", {}).items())
         lines += [f"- Command: `{result['command']}`",
@@ -504,6 +509,9 @@ def write_gallery(result_dirs, gallery=GALLERY, images=GALLERY_IMAGES) -> str:
                   "The `full` profile's numbers, and the benchmark's fused vs toggling vs PyTorch eager images/s",
                   "at batch 256 on a GPU, will appear here from the GPU job's artifact.", ""]
     text = "\n".join(lines)
+    for stale in images.glob("*.png"):  # pictures of entries that are no longer on the page
+        if stale.name not in pictures:
+            stale.unlink()
     gallery.parent.mkdir(parents=True, exist_ok=True)
     gallery.write_text(text, encoding="utf-8")
     return text
@@ -547,8 +555,9 @@ def main(argv=None) -> int:
         parser.add_argument("results", nargs="+", help="folders written by python -m gankit.run --out")
         parser.add_argument("--gallery", default=str(GALLERY))
         parser.add_argument("--images", default=str(GALLERY_IMAGES))
+        parser.add_argument("--note", default=None, help="a paragraph for the top of the page (e.g. the load)")
         args = parser.parse_args(argv[1:])
-        write_gallery(args.results, args.gallery, args.images)
+        write_gallery(args.results, args.gallery, args.images, args.note)
         print(f"wrote {args.gallery}")
         return 0
     parser = build_parser()
