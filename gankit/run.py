@@ -291,6 +291,7 @@ def run_notebook(name: str, path, out, profile: str = "smoke", backend: str = "t
         overrides["CUDA_VISIBLE_DEVICES"] = device
     saved = {key: os.environ.get(key) for key in overrides}
     os.environ.update(overrides)  # the kernel inherits the environment of this process
+    info = machine()  # before the run: the commit and versions it started from
     error = None
     start = time.perf_counter()
     try:
@@ -319,7 +320,7 @@ def run_notebook(name: str, path, out, profile: str = "smoke", backend: str = "t
     result = {
         "notebook": name, "source": str(path), "profile": profile, "backend": backend, "status": status,
         "failures": failures, "wall_seconds": round(wall, 1), "records": recorded,
-        "headline": headline(name, recorded, bars), "machine": machine(),
+        "headline": headline(name, recorded, bars), "machine": info,
         "command": " ".join(["python -m gankit.run", name, "--profile", profile, "--backend", backend]
                             + [f"-p {k}={json.dumps(v)}" for k, v in (parameters or {}).items()]),
         "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
