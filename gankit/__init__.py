@@ -19,6 +19,7 @@ The notebooks teach; this package holds what they share. Modules:
 * ``gankit.callbacks`` -- sample grids, loss history, GIFs and checkpoints during training
 * ``gankit.metrics``   -- Frechet distance in the judge's feature space, mode coverage
 * ``gankit.bench``     -- ``python -m gankit.bench``: fused vs toggling speed, time to quality
+* ``gankit.run``       -- ``python -m gankit.run``: the notebooks under a profile, held to ``bars.yaml``
 """
 
 __version__ = "0.1.0"

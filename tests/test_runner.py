@@ -1,0 +1,214 @@
+"""The notebook runner (gankit.run), its bars file, the CI workflow that calls it, and the gallery."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import shutil
+
+import nbformat
+import numpy as np
+import pytest
+import yaml
+
+import test_notebooks
+from gankit import run
+from notebook_tools import ROOT, assignments
+
+WORKFLOW = ROOT / ".github" / "workflows" / "ci.yml"
+
+# What notebook 02's smoke run records (values from a real run; only the bars' metrics matter here)
+RECORDED_02 = {"backend": "tensorflow", "final_d_loss": 0.637, "final_g_loss": 0.70, "train_seconds": 5.2,
+               "judge": {"n": 1000, "recognised": 0.0, "classes_present": 1}, "classes_present": 1,
+               "frechet_distance": 250.0, "frechet_distance_real_digits": 1.7, "frechet_distance_untrained": 458.0}
+
+
+# -- the bars file -----------------------------------------------------------------------------
+
+def test_every_notebook_has_bars_for_every_profile_and_the_file_is_well_formed():
+    bars = run.load_bars()
+    for name in assignments():
+        assert name in bars, f"{name} has no entry in {run.BARS_FILE}"
+        assert bars[name].get("headline"), f"{name}: the gallery needs a headline list"
+        assert bars[name].get("any") or all(bars[name].get(p) for p in run.PROFILES), name
+
+
+def test_a_missed_bar_names_notebook_profile_metric_bar_and_value():
+    recorded = dict(RECORDED_02, judge=dict(RECORDED_02["judge"], recognised=0.70), classes_present=10,
+                    kl_from_uniform=0.02, frechet_distance=500.0)  # worse than the untrained generator
+    messages = run.check_bars("02_dcgan", "standard", recorded)
+    assert any(m.startswith("02_dcgan (profile standard): judge.recognised = 0.7 misses its bar >= 0.73")
+               for m in messages), messages
+    assert any(m.startswith("02_dcgan (profile standard): frechet_distance = 500.0 misses its bar "
+                            "< frechet_distance_untrained = 458.0") for m in messages), messages
+    assert len(messages) == 3  # and the distance's upper bar of 10
+    assert run.check_bars("02_dcgan", "smoke", RECORDED_02) == []
+
+
+def test_metrics_that_were_not_recorded_or_are_not_numbers_fail_with_a_fix():
+    recorded = {k: v for k, v in RECORDED_02.items() if k != "frechet_distance"}
+    messages = run.check_bars("02_dcgan", "smoke", recorded)
+    assert any("compares it with frechet_distance, which was not recorded" in m for m in messages), messages
+    recorded = dict(RECORDED_02, judge={"n": "many"})
+    messages = run.check_bars("02_dcgan", "smoke", recorded)
+    assert any("judge.n = 'many' is not a number" in m for m in messages)
+    del recorded["judge"]
+    assert any("judge.n was not recorded" in m and "Fix:" in m for m in run.check_bars("02_dcgan", "smoke", recorded))
+    assert "no entry" in run.check_bars("99_new", "smoke", {})[0]
+
+
+def test_a_malformed_bars_file_is_refused_with_the_file_named(tmp_path):
+    bad = tmp_path / "bars.yaml"
+    bad.write_text("02_dcgan:\n  smoke:\n    - {metric: judge.recognised, min: 0.1, max: 0.9}\n")
+    with pytest.raises(ValueError, match=r"bars.yaml: 02_dcgan / smoke: .* exactly one of"):
+        run.load_bars(bad)
+    with pytest.raises(ValueError, match="does not exist"):
+        run.load_bars(tmp_path / "missing.yaml")
+
+
+def test_one_edit_of_the_bars_file_moves_the_bar_for_the_runner_and_the_notebook_test(tmp_path, monkeypatch):
+    # with the course's bars file, a realistic smoke record passes both checks
+    assert run.check_bars("02_dcgan", "smoke", RECORDED_02) == []
+    test_notebooks.check_recorded("02_dcgan", "smoke", RECORDED_02)
+    # a copy with one bar raised: both the runner and the notebook test now fail, naming it
+    copy = tmp_path / "bars.yaml"
+    shutil.copyfile(run.BARS_FILE, copy)
+    bars = yaml.safe_load(copy.read_text())
+    (bar,) = [b for b in bars["02_dcgan"]["any"] if b["metric"] == "judge.n"]
+    bar["min"] = 2000
+    copy.write_text(yaml.safe_dump(bars))
+    monkeypatch.setenv(run.BARS_ENV, str(copy))
+    (runner_message,) = run.check_bars("02_dcgan", "smoke", RECORDED_02)
+    assert "judge.n = 1000 misses its bar >= 2000" in runner_message
+    with pytest.raises(AssertionError, match=r"judge.n = 1000 misses its bar >= 2000"):
+        test_notebooks.check_recorded("02_dcgan", "smoke", RECORDED_02)
+    # the runner's command line reads the copy too
+    assert run.build_parser().parse_args([]).bars is None and run.bars_path() == copy
+
+
+# -- the workflow ------------------------------------------------------------------------------
+
+def _workflow():
+    workflow = yaml.safe_load(WORKFLOW.read_text())
+    assert workflow.get("on", workflow.get(True)), "the workflow has no triggers"
+    return workflow["jobs"]
+
+
+def _commands(job) -> list[str]:
+    return [line.strip() for step in job["steps"] for line in step.get("run", "").splitlines() if line.strip()]
+
+
+def test_the_cpu_job_runs_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text()
+    assert "```bash\nbin/test\n```" in readme, "the README's test command changed: update the workflow and this test"
+    jobs = _workflow()
+    cpu = [name for name, job in jobs.items() if "self-hosted" not in str(job["runs-on"])]
+    assert cpu and any(c == "bin/test" for name in cpu for c in _commands(jobs[name]))
+
+
+def test_the_gpu_job_runs_the_suites_runner_command_with_full_under_both_backends(tmp_path):
+    jobs = _workflow()
+    (gpu,) = [job for job in jobs.values() if {"self-hosted", "gpu"} <= set(np.atleast_1d(job["runs-on"]))]
+    runs = []
+    for command in _commands(gpu):
+        words = command.split()
+        if words[1:3] == ["-m", "gankit.run"] and words[3:4] != ["gallery"]:
+            runs.append(run.build_parser().parse_args(words[3:]))  # the runner's own parser must accept it
+    assert {(a.profile, a.backend) for a in runs} == {("full", "tensorflow"), ("full", "jax")}
+    assert all(not a.notebooks for a in runs), "the GPU job runs every notebook present"
+    # the suite calls the same command line, with smoke: same parser, same options
+    suite = run.build_parser().parse_args(test_notebooks.suite_command("02_dcgan", tmp_path))
+    for a in runs:
+        assert set(vars(a)) == set(vars(suite)) and a.bars is None and suite.bars is None
+    uploads = [step for step in gpu["steps"] if str(step.get("uses", "")).startswith("actions/upload-artifact")]
+    assert uploads and all(a.out.rstrip("/").startswith("build/notebook-runs") for a in runs)
+    assert "build/notebook-runs/" in uploads[0]["with"]["path"]
+    assert any("requirements/" in c for c in _commands(gpu)), "the GPU stack comes from the lock file"
+
+
+# -- the gallery -------------------------------------------------------------------------------
+
+def _fake_result(folder: pathlib.Path, gpus=()):
+    from PIL import Image
+
+    (folder / "02_dcgan").mkdir(parents=True)
+    noise = np.random.default_rng(0).integers(0, 256, (600, 600, 3), dtype=np.uint8)  # incompressible: ~1 MB
+    Image.fromarray(noise).save(folder / "02_dcgan" / "sample.png")
+    result = {"notebook": "02_dcgan", "profile": "standard", "backend": "tensorflow", "status": "passed",
+              "wall_seconds": 840.0, "headline": {"judge.recognised": 0.773, "frechet_distance": 4.9},
+              "command": "python -m gankit.run 02_dcgan --profile standard --backend tensorflow",
+              "sample_image": "sample.png", "finished": "2026-11-30T09:00:00+00:00",
+              "records": dict(RECORDED_02, judge={"n": 1000, "recognised": 0.773}, classes_present=10,
+                              kl_from_uniform=0.02, frechet_distance=4.9),
+              "machine": {"cpu": "Example CPU", "cpu_count": 2, "gpus": list(gpus), "versions": {"keras": "3.15.1"},
+                          "commit": "abc1234"}}
+    (folder / "02_dcgan" / "metrics.json").write_text(json.dumps(result))
+
+
+def test_the_gallery_labels_command_profile_and_hardware_and_keeps_images_small(tmp_path):
+    _fake_result(tmp_path / "cpu")
+    page = tmp_path / "docs" / "gallery.md"
+    text = run.write_gallery([tmp_path / "cpu"], page, tmp_path / "docs" / "gallery")
+    assert "## 02_dcgan: profile `standard`, tensorflow, CPU" in text
+    assert "`python -m gankit.run 02_dcgan --profile standard --backend tensorflow`" in text
+    assert "Example CPU x 2 CPUs (CPU only)" in text and "| judge.recognised | 0.773 |" in text
+    assert "| bars of `standard` in gankit/bars.yaml | all met |" in text
+    assert "no device was lent to this work" in text  # no GPU result yet
+    image = tmp_path / "docs" / "gallery" / "02_dcgan-standard-tensorflow.png"
+    assert "](gallery/02_dcgan-standard-tensorflow.png)" in text
+    assert image.stat().st_size < run.MAX_IMAGE_BYTES
+    with pytest.raises(ValueError, match="holds no"):
+        run.write_gallery([tmp_path / "docs"], page, tmp_path / "docs" / "gallery")
+
+
+def test_the_committed_gallery_has_provenance_and_small_images():
+    text = (ROOT / "docs" / "gallery.md").read_text()
+    assert "docs/gallery.md" in (ROOT / "README.md").read_text(), "the README links the gallery"
+    for name in assignments():
+        assert f"## {name}: profile" in text, f"the gallery has no entry for {name}"
+    entries = text.count(": profile `")
+    assert text.count("- Command: `python -m gankit.run") == entries
+    assert text.count("- Hardware: ") == entries
+    assert "(CPU only)" in text or "(GPU)" in text
+    for image in (ROOT / "docs" / "gallery").glob("*"):
+        assert image.suffix == ".png" and image.stat().st_size < run.MAX_IMAGE_BYTES, image
+
+
+# -- the runner end to end, on tiny notebooks ------------------------------------------------------
+
+def _notebook(path: pathlib.Path, source: str):
+    path.parent.mkdir(parents=True)
+    cells = [nbformat.v4.new_code_cell("profile = None", metadata={"tags": ["parameters"]}),
+             nbformat.v4.new_code_cell(source)]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}), path)
+
+
+@pytest.mark.slow
+def test_the_runner_fails_a_broken_notebook_and_a_missed_bar_naming_both(tmp_path, capsys):
+    notebooks = tmp_path / "notebooks"
+    record = "from gankit.report import record\nrecord('backend', 'tensorflow')\n"
+    _notebook(notebooks / "good" / "good.ipynb", record + "record('score', 0.75)")
+    _notebook(notebooks / "weak" / "weak.ipynb", record + "record('score', 0.25)\nimport os\nos.makedirs('runs')\n"
+              "from PIL import Image\nImage.new('L', (8, 8)).save('runs/grid.png')")
+    _notebook(notebooks / "broken" / "broken.ipynb", "1 / 0")
+    bars = tmp_path / "bars.yaml"
+    score = {"headline": ["score"], "smoke": [{"metric": "score", "min": 0.5}]}
+    bars.write_text(yaml.safe_dump({"good": score, "weak": score, "broken": score}))
+    out = tmp_path / "out"
+    status = run.main(["--notebooks-dir", str(notebooks), "--bars", str(bars), "--out", str(out), "--jobs", "2",
+                       "--no-judge", "--backend", "tensorflow"])
+    printed = capsys.readouterr()
+    assert status == 1
+    assert "FAILED weak (profile smoke): score = 0.25 misses its bar >= 0.5" in printed.err
+    assert "FAILED broken (profile smoke, tensorflow) raised ZeroDivisionError: division by zero (cell [" \
+        in printed.err
+    assert "FAILED good" not in printed.err
+    summary = json.loads((out / "summary.json").read_text())
+    assert {n["notebook"]: n["status"] for n in summary["notebooks"]} == {
+        "broken": "error", "good": "passed", "weak": "missed bars"}
+    weak = json.loads((out / "weak" / "metrics.json").read_text())
+    assert weak["records"]["score"] == 0.25 and weak["images"] == ["runs/grid.png"]
+    assert weak["sample_image"] == "sample.png" and (out / "weak" / "sample.png").is_file()
+    assert weak["machine"]["cpu_count"] >= 1 and "keras" in weak["machine"]["versions"]
+    assert (out / "broken" / "broken.ipynb").is_file()  # the executed copy, to read the traceback in
+    assert "good" in printed.out and "passed" in printed.out  # the table
