@@ -3,6 +3,8 @@
 The notebooks teach; this package holds what they share. Modules:
 
 * ``gankit.data``      -- datasets: registry, checksummed downloads, loaders
+* ``gankit.download``  -- downloads from several sources: checksums, resumption, safe unpacking
+* ``gankit.images``    -- image folders (unpaired, paired, any), decode-once cache, jittered batches
 * ``gankit.profiles``  -- smoke / standard / full run profiles
 * ``gankit.seeding``   -- seed everything in one call
 * ``gankit.plots``     -- image grids, loss curves, GIFs

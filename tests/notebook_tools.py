@@ -58,12 +58,18 @@ def filled_submission(assignment: str, replace: dict[str, str] | None = None, bl
     return notebook
 
 
-def wrong_submissions(assignment: str) -> list[dict]:
-    """The WRONG list of tests/submissions/sub_<assignment>.py (empty if there is none)."""
+def submission_module(assignment: str):
+    """The module tests/submissions/sub_<assignment>.py, or None if there is none."""
     path = ROOT / "tests" / "submissions" / f"sub_{assignment}.py"
     if not path.exists():
-        return []
+        return None
     spec = importlib.util.spec_from_file_location(f"sub_{assignment}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return list(module.WRONG)
+    return module
+
+
+def wrong_submissions(assignment: str) -> list[dict]:
+    """The WRONG list of tests/submissions/sub_<assignment>.py (empty if there is none)."""
+    module = submission_module(assignment)
+    return list(module.WRONG) if module is not None else []
