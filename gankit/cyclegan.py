@@ -69,8 +69,8 @@ class ImagePool(keras.layers.Layer):
     checkpoint could miss. As variables, the TensorFlow step assigns them in place and the
     JAX step carries them in and out with every other variable (``gankit.steps``); the
     CycleGAN's fakes are made inside that step, so the pool needs no extra forward pass.
-    The batch is taken image by image in a Python loop (unrolled when compiled), so two
-    images of one batch can never claim the same free slot.
+    The batch is taken image by image in a loop (``keras.ops.fori_loop``), so two images
+    of one batch can never claim the same free slot.
     """
 
     def __init__(self, capacity: int = 50, image_shape: tuple = (256, 256, 3), seed: int | None = None, **kwargs):
@@ -91,20 +91,27 @@ class ImagePool(keras.layers.Layer):
         if tuple(fakes.shape[1:]) != self.image_shape:
             raise ValueError(f"the pool holds images of shape {self.image_shape}, got a batch of shape "
                              f"{tuple(fakes.shape)}. Fix: ImagePool(image_shape=...) must match the generator's output.")
-        pool, count, out = self.images.value, self.count.value, []
-        for i in range(fakes.shape[0]):
-            image = fakes[i]
+        # Every random draw is made before the loop, so that its body is a pure function of its carry.
+        n = ops.shape(fakes)[0]  # unknown until run time under tf.function: hence a loop op, not a Python loop
+        coins = keras.random.uniform((n,), seed=self.seed_generator)
+        slots = keras.random.randint((n,), 0, self.capacity, seed=self.seed_generator)
+
+        def one_image(i, carry):
+            pool, count, out = carry
+            image = ops.take(fakes, i, axis=0)
             full = count >= self.capacity
-            swap = ops.logical_and(full, keras.random.uniform((), seed=self.seed_generator) < 0.5)
-            slot = ops.where(full, keras.random.randint((), 0, self.capacity, seed=self.seed_generator), count)
+            swap = ops.logical_and(full, ops.take(coins, i) < 0.5)
+            slot = ops.where(full, ops.take(slots, i), count)  # not full yet: the next free slot
             stored = ops.take(pool, slot, axis=0)
-            out.append(ops.where(swap, stored, image))
             keep = ops.where(ops.logical_or(ops.logical_not(full), swap), image, stored)
             pool = ops.slice_update(pool, ops.stack([slot, 0, 0, 0]), keep[None])
-            count = ops.minimum(count + 1, self.capacity)
+            out = ops.slice_update(out, ops.stack([i, 0, 0, 0]), ops.where(swap, stored, image)[None])
+            return pool, ops.minimum(count + 1, self.capacity), out
+
+        pool, count, out = ops.fori_loop(0, n, one_image, (self.images.value, self.count.value, ops.zeros_like(fakes)))
         self.images.assign(pool)
         self.count.assign(count)
-        return ops.stack(out)
+        return out
 
     def compute_output_shape(self, input_shape):
         return input_shape
@@ -112,9 +119,14 @@ class ImagePool(keras.layers.Layer):
 
 # -- the game -------------------------------------------------------------------------------------
 
+def learning_rate(total_steps: int, rate: float = 2e-4) -> HoldThenDecay:
+    """The paper's schedule: ``rate`` for the first half of ``total_steps``, then linearly down to 0."""
+    return HoldThenDecay(rate, total_steps, hold=0.5)
+
+
 def adam(total_steps: int, rate: float = 2e-4) -> keras.optimizers.Optimizer:
-    """The paper's optimizer: Adam(rate, beta_1=0.5), held for the first half of ``total_steps``, then linearly to 0."""
-    return keras.optimizers.Adam(HoldThenDecay(rate, total_steps, hold=0.5), beta_1=0.5)  # beta_1 0.9 hurts GANs
+    """The paper's optimizer: Adam with beta_1=0.5 on :func:`learning_rate`."""
+    return keras.optimizers.Adam(learning_rate(total_steps, rate), beta_1=0.5)  # beta_1 0.9 hurts GANs
 
 
 class CycleGAN(steps.Game):
