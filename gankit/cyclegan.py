@@ -90,7 +90,7 @@ class ImagePool(keras.layers.Layer):
             return fakes
         if tuple(fakes.shape[1:]) != self.image_shape:
             raise ValueError(f"the pool holds images of shape {self.image_shape}, got a batch of shape "
-                             f"{tuple(fakes.shape)}. Fix: ImagePool(image_shape=...) must match the generator's output.")
+                             f"{tuple(fakes.shape)}. Fix: give ImagePool the generator's output shape.")
         # Every random draw is made before the loop, so that its body is a pure function of its carry.
         n = ops.shape(fakes)[0]  # unknown until run time under tf.function: hence a loop op, not a Python loop
         coins = keras.random.uniform((n,), seed=self.seed_generator)
@@ -166,7 +166,7 @@ class CycleGAN(steps.Game):
                 steps.Player("g", self.g_ab.trainable_variables + self.g_ba.trainable_variables, g_opt, self.g_loss)]
 
     def prepare_batch(self, data):
-        """``(a, b, pooled fake A, pooled fake B)``: the fakes are made once, before any update, for both discriminators."""
+        """``(a, b, pooled fake A, pooled fake B)``: fakes made once, before any update, for both discriminators."""
         a, b, _ = keras.utils.unpack_x_y_sample_weight(data)
         if b is None:
             raise ValueError("CycleGAN.fit needs batches of two domains, (a, b). Fix: pass "
@@ -192,7 +192,8 @@ class CycleGAN(steps.Game):
         total = adversarial + self.cycle_weight * cycle
         identity = ops.zeros(())
         if self.identity_weight:
-            identity = identity_loss(b, self.g_ab(b, training=True)) + identity_loss(a, self.g_ba(a, training=True))
+            identity = (identity_loss(b, self.g_ab(b, training=True))  # G_AB shown B should leave it alone
+                        + identity_loss(a, self.g_ba(a, training=True)))
             total = total + self.identity_weight * self.cycle_weight * identity
         return total, {"cycle": cycle, "identity": identity}
 

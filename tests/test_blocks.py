@@ -59,7 +59,7 @@ def test_patchgan_sees_70x70_patches_at_the_papers_settings():
 
 
 def test_patchgan_score_depends_on_exactly_its_70x70_window():
-    """Measured: without instance norm (whose statistics span the image), score (5, 5) reads input rows/columns 17..86."""
+    """Measured: with no instance norm (its statistics span the image), score (5, 5) reads rows/columns 17..86."""
     seed_everything(0)
     d = blocks.patchgan(96, channels=1, width=2, norm=False)
     x = np.random.default_rng(0).normal(size=(1, 96, 96, 1)).astype("float32")
@@ -90,7 +90,7 @@ def test_unet_joins_each_skip_to_its_own_level():
 
 
 def test_unet_skips_carry_the_input_past_a_dead_bottleneck():
-    """Ablation: with the deepest level's weights zeroed, the bottleneck says nothing, yet the output still follows the input."""
+    """Ablation: the deepest level zeroed, the bottleneck says nothing, yet the output still follows the input."""
     seed_everything(0)
     unet = blocks.unet_generator(16, channels=3, width=4, levels=3)
     deepest = unet.get_layer("down3_conv")
@@ -100,7 +100,7 @@ def test_unet_skips_carry_the_input_past_a_dead_bottleneck():
     x1, x2 = (rng.uniform(-1, 1, (1, 16, 16, 3)).astype("float32") for _ in range(2))
     (bottleneck1, y1), (bottleneck2, y2) = (map(numpy_of, probe(x, training=False)) for x in (x1, x2))
     assert not bottleneck1.any() and not bottleneck2.any()
-    assert np.abs(y1 - y2).mean() > 1e-3, "with a silent bottleneck only the skips can carry the input, and they did not"
+    assert np.abs(y1 - y2).mean() > 1e-3, "with a silent bottleneck only the skips can carry the input; they did not"
 
 
 def test_unet_refuses_sizes_its_levels_cannot_halve():

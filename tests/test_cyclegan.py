@@ -47,9 +47,9 @@ def test_pool_stores_then_swaps_old_images_half_of_the_time():
     returned = [v for i in range(0, len(fed), 2) for v in query(pool, fed[i:i + 2])]
     stored = numpy_of(pool.images)[:, 0, 0, 0].tolist()
     old = [got for got, new in zip(returned, fed) if got != new]
-    assert all(got < new for got, new in zip(returned, fed) if got != new), "the pool returned an image from the future"
+    assert all(got < new for got, new in zip(returned, fed) if got != new), "an image came back before it went in"
     assert 0.4 < len(old) / len(fed) < 0.6, f"{len(old)} of {len(fed)} images were swapped; expected about half"
-    assert sorted(returned + stored) == list(range(404)), "every image must leave the pool exactly once or still be in it"
+    assert sorted(returned + stored) == list(range(404)), "each image must come back once or stay in the pool"
     ages = [new - got for got, new in zip(returned, fed) if got != new]
     assert max(ages) > 8, "the pool only ever returns its newest images"
 
@@ -57,7 +57,7 @@ def test_pool_stores_then_swaps_old_images_half_of_the_time():
 def test_pool_of_size_zero_passes_the_batch_through_and_checks_shapes():
     pool = cyclegan.ImagePool(capacity=0, image_shape=(2, 2, 1))
     assert query(pool, [5, 6, 7]) == [5, 6, 7]
-    with pytest.raises(ValueError, match="Fix: ImagePool"):
+    with pytest.raises(ValueError, match="Fix: give ImagePool"):
         cyclegan.ImagePool(capacity=2, image_shape=(4, 4, 3))(np.zeros((1, 2, 2, 1), "float32"))
 
 

@@ -1,4 +1,4 @@
-"""gankit.pix2pix: the conditional input and the losses against NumPy, and the game's step on tiny pairs (TF and JAX)."""
+"""gankit.pix2pix: the conditional input and the losses against NumPy, the game's step on tiny pairs (TF and JAX)."""
 
 import keras
 import numpy as np
