@@ -1,0 +1,202 @@
+"""CycleGAN (Zhu et al. 2017, arXiv 1703.10593): unpaired translation between two image domains.
+
+Two generators (``g_ab``: A -> B, ``g_ba``: B -> A) and two discriminators (``d_a`` judges
+A images, ``d_b`` judges B images). With no pairs to copy, the generators are held to
+the input by the cycle: A -> B -> A must give A back. The pieces, each a short function:
+
+* :func:`lsgan_discriminator_loss`, :func:`lsgan_generator_loss` -- least-squares GAN
+  losses (scores pulled to 1 for real, 0 for fake): steadier than cross-entropy here;
+* :func:`cycle_loss` -- L1 between an image and its round trip, weight lambda = 10;
+* :func:`identity_loss` -- L1 between a B image and ``g_ab`` of it (a generator shown
+  its own target domain should leave it alone), weight 0.5 x lambda; it keeps colours;
+* :class:`ImagePool` -- the discriminators learn from a history of 50 generated
+  images, not only the newest, so the two sides do not chase each other in circles;
+* :class:`CycleGAN` -- a :class:`gankit.steps.Game`: D_A, then D_B, then both
+  generators, in one compiled step on every backend.
+
+The defaults are the paper's settings (256x256, 9 residual blocks, lambda 10, pool 50,
+Adam 2e-4 with beta_1 0.5, constant for the first half, then linearly down to 0).
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+from gankit import steps
+from gankit.blocks import patchgan, resnet_generator
+from gankit.trainer import HoldThenDecay
+
+
+# -- losses ---------------------------------------------------------------------------------------
+
+def lsgan_discriminator_loss(real_scores, fake_scores):
+    """Least-squares loss of a discriminator: 0.5 * (mean (D(real) - 1)^2 + mean D(fake)^2).
+
+    The 0.5 is the paper's: it halves the discriminator's pace relative to the generators.
+    """
+    return 0.5 * (ops.mean(ops.square(real_scores - 1.0)) + ops.mean(ops.square(fake_scores)))
+
+
+def lsgan_generator_loss(fake_scores):
+    """Least-squares loss of a generator: mean (D(fake) - 1)^2, small when D calls the fakes real."""
+    return ops.mean(ops.square(fake_scores - 1.0))
+
+
+def cycle_loss(real, reconstructed):
+    """Mean absolute difference between images and their round trip (A -> B -> A against A)."""
+    return ops.mean(ops.abs(reconstructed - real))
+
+
+def identity_loss(real, same):
+    """Mean absolute difference between target-domain images and their translation (G_AB(B) against B)."""
+    return ops.mean(ops.abs(same - real))
+
+
+# -- the history pool -----------------------------------------------------------------------------
+
+class ImagePool(keras.layers.Layer):
+    """A history of generated images: calling it with a batch returns the batch the discriminator sees.
+
+    Until the pool is full each image is stored and returned as it is; after that each
+    image is, with probability 1/2, swapped for a random stored one (returned; the new one
+    takes its place) and otherwise returned as it is (Shrivastava et al. 2017, as in the
+    CycleGAN code). ``capacity=0`` turns the pool off.
+
+    Held INSIDE the compiled step, as non-trainable variables of this layer (the images,
+    a count, a seed): a host-side pool would need the fakes copied out of the compiled
+    step and back in, every step, and would be a second copy of the game's state that a
+    checkpoint could miss. As variables, the TensorFlow step assigns them in place and the
+    JAX step carries them in and out with every other variable (``gankit.steps``); the
+    CycleGAN's fakes are made inside that step, so the pool needs no extra forward pass.
+    The batch is taken image by image in a loop (``keras.ops.fori_loop``), so two images
+    of one batch can never claim the same free slot.
+    """
+
+    def __init__(self, capacity: int = 50, image_shape: tuple = (256, 256, 3), seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        if capacity < 0:
+            raise ValueError(f"capacity must be 0 or more, got {capacity}. Fix: capacity=50 (the paper's).")
+        self.capacity, self.image_shape = int(capacity), tuple(image_shape)
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.images = self.add_weight(shape=(max(self.capacity, 1), *self.image_shape), initializer="zeros",
+                                      trainable=False, name="images")
+        self.count = self.add_weight(shape=(), initializer="zeros", dtype="int32", trainable=False, name="count")
+        self.built = True
+
+    def call(self, fakes):
+        fakes = ops.stop_gradient(fakes)  # the pool feeds the discriminator only
+        if self.capacity == 0:
+            return fakes
+        if tuple(fakes.shape[1:]) != self.image_shape:
+            raise ValueError(f"the pool holds images of shape {self.image_shape}, got a batch of shape "
+                             f"{tuple(fakes.shape)}. Fix: give ImagePool the generator's output shape.")
+        # Every random draw is made before the loop, so that its body is a pure function of its carry.
+        n = ops.shape(fakes)[0]  # unknown until run time under tf.function: hence a loop op, not a Python loop
+        coins = keras.random.uniform((n,), seed=self.seed_generator)
+        slots = keras.random.randint((n,), 0, self.capacity, seed=self.seed_generator)
+
+        def one_image(i, carry):
+            pool, count, out = carry
+            image = ops.take(fakes, i, axis=0)
+            full = count >= self.capacity
+            swap = ops.logical_and(full, ops.take(coins, i) < 0.5)
+            slot = ops.where(full, ops.take(slots, i), count)  # not full yet: the next free slot
+            stored = ops.take(pool, slot, axis=0)
+            keep = ops.where(ops.logical_or(ops.logical_not(full), swap), image, stored)
+            pool = ops.slice_update(pool, ops.stack([slot, 0, 0, 0]), keep[None])
+            out = ops.slice_update(out, ops.stack([i, 0, 0, 0]), ops.where(swap, stored, image)[None])
+            return pool, ops.minimum(count + 1, self.capacity), out
+
+        pool, count, out = ops.fori_loop(0, n, one_image, (self.images.value, self.count.value, ops.zeros_like(fakes)))
+        self.images.assign(pool)
+        self.count.assign(count)
+        return out
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
+# -- the game -------------------------------------------------------------------------------------
+
+def learning_rate(total_steps: int, rate: float = 2e-4) -> HoldThenDecay:
+    """The paper's schedule: ``rate`` for the first half of ``total_steps``, then linearly down to 0."""
+    return HoldThenDecay(rate, total_steps, hold=0.5)
+
+
+def adam(total_steps: int, rate: float = 2e-4) -> keras.optimizers.Optimizer:
+    """The paper's optimizer: Adam with beta_1=0.5 on :func:`learning_rate`."""
+    return keras.optimizers.Adam(learning_rate(total_steps, rate), beta_1=0.5)  # beta_1 0.9 hurts GANs
+
+
+class CycleGAN(steps.Game):
+    """Two generators and two least-squares PatchGAN discriminators trained together; ``fit`` takes batches ``(a, b)``.
+
+    One step: ``d_a`` on real A against pooled ``g_ba(b)``, then ``d_b`` on real B against
+    pooled ``g_ab(a)``, then both generators on adversarial + ``cycle_weight`` x cycle +
+    ``identity_weight`` x ``cycle_weight`` x identity. Logs ``d_a_loss``, ``d_b_loss``,
+    ``g_loss``, ``cycle`` and ``identity``. ``width``/``blocks`` size the generators,
+    ``d_width``/``d_layers`` the discriminators.
+    """
+
+    def __init__(self, image_size: int = 256, channels: int = 3, width: int = 64, blocks: int = 9,
+                 d_width: int = 64, d_layers: int = 3, cycle_weight: float = 10.0, identity_weight: float = 0.5,
+                 pool_size: int = 50, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.g_ab = resnet_generator(image_size, channels, width, blocks, name="g_ab")
+        self.g_ba = resnet_generator(image_size, channels, width, blocks, name="g_ba")
+        self.d_a = patchgan(image_size, channels, d_width, d_layers, name="d_a")
+        self.d_b = patchgan(image_size, channels, d_width, d_layers, name="d_b")
+        shape = (image_size, image_size, channels)
+        seeds = (None, None) if seed is None else (seed, seed + 1)
+        self.pool_a = ImagePool(pool_size, shape, seed=seeds[0], name="pool_a")  # fake A images, for d_a
+        self.pool_b = ImagePool(pool_size, shape, seed=seeds[1], name="pool_b")  # fake B images, for d_b
+        self.cycle_weight, self.identity_weight = float(cycle_weight), float(identity_weight)
+        self.track("d_a_loss", "d_b_loss", "g_loss", "cycle", "identity")
+
+    def compile(self, d_a_optimizer, d_b_optimizer, g_optimizer, **kwargs):
+        """One optimizer per player (e.g. three times :func:`adam`); the generators share one."""
+        self.optimizers = d_a_optimizer, d_b_optimizer, g_optimizer
+        self.compile_players(**kwargs)
+
+    def players(self):
+        d_a_opt, d_b_opt, g_opt = self.optimizers
+        return [steps.Player("d_a", self.d_a.trainable_variables, d_a_opt, self.d_a_loss),
+                steps.Player("d_b", self.d_b.trainable_variables, d_b_opt, self.d_b_loss),
+                steps.Player("g", self.g_ab.trainable_variables + self.g_ba.trainable_variables, g_opt, self.g_loss)]
+
+    def prepare_batch(self, data):
+        """``(a, b, pooled fake A, pooled fake B)``: fakes made once, before any update, for both discriminators."""
+        a, b, _ = keras.utils.unpack_x_y_sample_weight(data)
+        if b is None:
+            raise ValueError("CycleGAN.fit needs batches of two domains, (a, b). Fix: pass "
+                             "images.ImageBatches(a, b, paired=False, ...) or fit(a, b).")
+        fake_a, fake_b = self.g_ba(b, training=True), self.g_ab(a, training=True)
+        return a, b, self.pool_a(fake_a), self.pool_b(fake_b)
+
+    def d_a_loss(self, batch):
+        a, _, fake_a, _ = batch
+        return lsgan_discriminator_loss(self.d_a(a, training=True), self.d_a(fake_a, training=True))
+
+    def d_b_loss(self, batch):
+        _, b, _, fake_b = batch
+        return lsgan_discriminator_loss(self.d_b(b, training=True), self.d_b(fake_b, training=True))
+
+    def g_loss(self, batch):
+        a, b, _, _ = batch
+        fake_b, fake_a = self.g_ab(a, training=True), self.g_ba(b, training=True)
+        adversarial = (lsgan_generator_loss(self.d_b(fake_b, training=True))
+                       + lsgan_generator_loss(self.d_a(fake_a, training=True)))
+        cycle = (cycle_loss(a, self.g_ba(fake_b, training=True))
+                 + cycle_loss(b, self.g_ab(fake_a, training=True)))
+        total = adversarial + self.cycle_weight * cycle
+        identity = ops.zeros(())
+        if self.identity_weight:
+            identity = (identity_loss(b, self.g_ab(b, training=True))  # G_AB shown B should leave it alone
+                        + identity_loss(a, self.g_ba(a, training=True)))
+            total = total + self.identity_weight * self.cycle_weight * identity
+        return total, {"cycle": cycle, "identity": identity}
+
+    def call(self, a, training=False):
+        """Translate A images to B (``g_ab``)."""
+        return self.g_ab(a, training=training)

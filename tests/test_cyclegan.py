@@ -1,0 +1,99 @@
+"""gankit.cyclegan: the losses against NumPy, the history pool, and the game's step on tiny images (TF and JAX)."""
+
+import keras
+import numpy as np
+import pytest
+
+from gankit import cyclegan, data, images
+from gankit.seeding import seed_everything
+
+
+def numpy_of(x):
+    return keras.ops.convert_to_numpy(x)
+
+
+def test_losses_match_numpy():
+    rng = np.random.default_rng(0)
+    real_scores, fake_scores = rng.normal(size=(2, 3, 3, 1)), rng.normal(size=(2, 3, 3, 1))
+    a, back = rng.uniform(-1, 1, (2, 4, 4, 3)), rng.uniform(-1, 1, (2, 4, 4, 3))
+    f32 = lambda x: x.astype("float32")  # noqa: E731
+    assert float(cyclegan.lsgan_discriminator_loss(f32(real_scores), f32(fake_scores))) == pytest.approx(
+        0.5 * (((real_scores - 1) ** 2).mean() + (fake_scores ** 2).mean()), rel=1e-5)
+    assert float(cyclegan.lsgan_generator_loss(f32(fake_scores))) == pytest.approx(
+        ((fake_scores - 1) ** 2).mean(), rel=1e-5)
+    assert float(cyclegan.cycle_loss(f32(a), f32(back))) == pytest.approx(np.abs(back - a).mean(), rel=1e-5)
+    assert float(cyclegan.identity_loss(f32(a), f32(back))) == pytest.approx(np.abs(back - a).mean(), rel=1e-5)
+    # A perfect discriminator scores 0; a generator that fools it completely scores 0.
+    assert float(cyclegan.lsgan_discriminator_loss(np.ones(4, "float32"), np.zeros(4, "float32"))) == 0.0
+    assert float(cyclegan.lsgan_generator_loss(np.ones(4, "float32"))) == 0.0
+
+
+def query(pool, values):
+    """Pass images whose pixels all equal ``values`` through ``pool``; return the values that come back."""
+    batch = np.asarray(values, "float32")[:, None, None, None] * np.ones((1, 2, 2, 1), "float32")
+    out = numpy_of(pool(batch))
+    assert (out == out[:, :1, :1]).all(), "the pool mixed the pixels of different images"
+    return out[:, 0, 0, 0].tolist()
+
+
+@pytest.mark.backends
+def test_pool_stores_then_swaps_old_images_half_of_the_time():
+    pool = cyclegan.ImagePool(capacity=4, image_shape=(2, 2, 1), seed=3)
+    # Filling up: each image is stored and comes straight back.
+    assert query(pool, [0, 1]) + query(pool, [2, 3]) == [0, 1, 2, 3]
+    assert int(numpy_of(pool.count)) == 4 and sorted(numpy_of(pool.images)[:, 0, 0, 0]) == [0, 1, 2, 3]
+    # Full: each image comes back itself or is swapped for an OLDER one, which then leaves the pool.
+    fed = list(range(4, 404))
+    # Batches of 20: the pool takes them image by image anyway, and few calls keep eager JAX quick.
+    returned = [v for i in range(0, len(fed), 20) for v in query(pool, fed[i:i + 20])]
+    stored = numpy_of(pool.images)[:, 0, 0, 0].tolist()
+    old = [got for got, new in zip(returned, fed) if got != new]
+    assert all(got < new for got, new in zip(returned, fed) if got != new), "an image came back before it went in"
+    assert 0.4 < len(old) / len(fed) < 0.6, f"{len(old)} of {len(fed)} images were swapped; expected about half"
+    assert sorted(returned + stored) == list(range(404)), "each image must come back once or stay in the pool"
+    ages = [new - got for got, new in zip(returned, fed) if got != new]
+    assert max(ages) > 8, "the pool only ever returns its newest images"
+
+
+def test_pool_of_size_zero_passes_the_batch_through_and_checks_shapes():
+    pool = cyclegan.ImagePool(capacity=0, image_shape=(2, 2, 1))
+    assert query(pool, [5, 6, 7]) == [5, 6, 7]
+    with pytest.raises(ValueError, match="Fix: give ImagePool"):
+        cyclegan.ImagePool(capacity=2, image_shape=(4, 4, 3))(np.zeros((1, 2, 2, 1), "float32"))
+
+
+def weights(model):
+    return [numpy_of(v) for v in model.trainable_variables]
+
+
+def moved(before, after):
+    return any(not np.allclose(b, a) for b, a in zip(before, after))
+
+
+@pytest.mark.backends
+def test_one_step_on_the_shared_monet_subset_moves_exactly_the_right_variables():
+    """A tiny 32x32 CycleGAN fed by ImageBatches from the shared monet2photo subset; D_B's rate is 0."""
+    seed_everything(0)
+    monet, photos = images.load_unpaired(data.image_dataset("monet2photo"), "train", size=images.jitter_size(32),
+                                         limit=4)
+    batches = images.ImageBatches(monet, photos, paired=False, batch_size=2, crop=32, seed=0)
+    gan = cyclegan.CycleGAN(32, width=4, blocks=1, d_width=4, d_layers=2, pool_size=3, seed=1)
+    gan.compile(cyclegan.adam(total_steps=4, rate=1e-2), keras.optimizers.SGD(0.0), cyclegan.adam(4, 1e-2))
+    parts = {name: getattr(gan, name) for name in ("g_ab", "g_ba", "d_a", "d_b")}
+    before = {name: weights(model) for name, model in parts.items()}
+    history = gan.fit(batches, epochs=1, steps_per_epoch=2, verbose=0).history
+
+    assert set(history) == {"d_a_loss", "d_b_loss", "g_loss", "cycle", "identity"}
+    assert all(np.isfinite(v).all() for v in history.values())
+    for name, model in parts.items():
+        assert moved(before[name], weights(model)) == (name != "d_b"), f"{name} moved wrongly"
+    for pool in (gan.pool_a, gan.pool_b):  # 2 steps x 2 images, capacity 3: full, written inside the step
+        assert int(numpy_of(pool.count)) == 3 and np.abs(numpy_of(pool.images)).max() > 0
+    assert [int(numpy_of(opt.iterations)) for opt in gan.optimizers] == [2, 2, 2]
+    assert float(numpy_of(gan.optimizers[0].learning_rate)) == pytest.approx(1e-2)  # 2 of 4 steps: still held
+
+
+def test_learning_rate_holds_for_the_first_half_then_falls_linearly_to_zero():
+    rate = cyclegan.learning_rate(total_steps=200)
+    got = [float(numpy_of(rate(step))) for step in (0, 100, 150, 200)]
+    np.testing.assert_allclose(got, [2e-4, 2e-4, 1e-4, 0.0], atol=1e-9)
