@@ -1,0 +1,30 @@
+"""Per-assignment limits of the grading sandbox (see `autograder.sandbox.Limits`).
+
+Each graded kernel gets the defaults of `Limits` unless its assignment is listed here.
+Under the autograder every notebook runs its `smoke` profile, so these bound a runaway
+submission, not honest work: a correct notebook 02 needs about 2 GB and a few minutes.
+Change a value here (or pass --memory-mb, --processes, --file-size-mb, --cpu-seconds,
+--timeout to ``python -m autograder.grade``) when an assignment legitimately needs more.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from autograder.sandbox import Limits
+
+ASSIGNMENTS: dict[str, dict] = {
+    "00_cook_and_critic": {"memory_mb": 3072, "cpu_seconds": 900},
+    "01_mlp_gan": {"memory_mb": 4096, "cpu_seconds": 1200},
+    "02_dcgan": {"memory_mb": 6144, "cpu_seconds": 2400},
+}
+
+
+def limits_for(assignment: str, **overrides) -> Limits:
+    """The limits of ``assignment``, with any non-None ``overrides`` applied."""
+    values = dict(ASSIGNMENTS.get(assignment, {}))
+    values.update({key: value for key, value in overrides.items() if value is not None})
+    unknown = set(values) - {field.name for field in dataclasses.fields(Limits)}
+    if unknown:
+        raise ValueError(f"unknown sandbox limits {sorted(unknown)} for {assignment} in autograder/settings.py")
+    return Limits(**values)
