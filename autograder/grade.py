@@ -46,7 +46,7 @@ import time
 
 from autograder import collect as collecting
 from autograder.release import CONFIG, NOT_RELEASED, ROOT, nbgrader_env
-from autograder.sandbox import Limits, SandboxUnavailable, check_user_namespaces
+from autograder.sandbox import Cgroup, Limits, SandboxUnavailable, check_user_namespaces
 from autograder.settings import limits_for
 
 KERNEL = "gankit-grader"
@@ -106,6 +106,7 @@ def _sandbox_env(course: pathlib.Path, limits: Limits, userns: bool) -> dict:
     (spec / "kernel.json").write_text(json.dumps({
         "argv": [sys.executable, "-m", "autograder.sandbox", "-f", "{connection_file}"],
         "display_name": "Python 3 (grading sandbox)", "language": "python",
+        "interrupt_mode": "message",  # a signal would stop at bwrap; the message reaches the kernel
         "env": {"PYTHONPATH": str(ROOT)},
     }))
     sockets = course / "ipc"
@@ -186,7 +187,10 @@ def _grade_student(submission: collecting.Submission, master: pathlib.Path, assi
     notes = []
     for path in sorted((course / "autograded" / submission.student).rglob("*.ipynb")):
         notes += _scan_outputs(path, limits)
-    if "score" not in result:
+    timeout_note = f"a cell ran past the {limits.cell_timeout} s limit and was stopped"
+    if "Timeout waiting for execute reply" in log and timeout_note not in notes:
+        notes.insert(0, timeout_note)
+    if "score" not in result or result.get("errors"):
         result["status"] = GRADER_ERROR
         notes.append("could not be autograded: " + _last_error(log))
     else:
@@ -364,6 +368,13 @@ def grade(assignment: str, submissions: pathlib.Path, out: pathlib.Path, timeout
     solutions = pathlib.Path(solutions)
     notebooks = _notebook_names(assignment, solutions)
     limits = limits or limits_for(assignment)
+    if sandbox and os.geteuid() == 0:
+        probe = Cgroup(limits)
+        if not probe.active:
+            print("WARNING: running as root without cgroups: the process limit and the whole-kernel memory "
+                  "limit cannot be enforced (Linux ignores RLIMIT_NPROC for root); a fork bomb can slow this "
+                  "machine. Grade as another user, or where /sys/fs/cgroup is writable.", file=sys.stderr)
+        probe.close()
     if timeout:
         limits = Limits(**{**limits.__dict__, "cell_timeout": int(timeout)})
     with tempfile.TemporaryDirectory(prefix="gan-grade-") as scratch:

@@ -130,7 +130,7 @@ def bwrap_command(connection_file: str, workdir: str, binds: list[str], writable
             command += ["--ro-bind", path, path]
     for path in [*writable, workdir]:
         command += ["--bind", path, path]
-    command += ["--ro-bind", connection_file, connection_file,
+    command += ["--ro-bind", connection_file, connection_file, "--remount-ro", "/",
                 "--chdir", workdir, "--setenv", "HOME", "/tmp", "--setenv", "MPLCONFIGDIR", "/tmp/matplotlib",
                 "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-net", "--unshare-cgroup-try",
                 "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
@@ -166,14 +166,15 @@ class Cgroup:
     def __init__(self, limits: Limits):
         self.paths: list[pathlib.Path] = []
         name = f"gankit-sandbox-{uuid.uuid4().hex[:12]}"
-        mb = 1024 * 1024
+        # Above the per-process rlimit, so that one process meets a clean MemoryError first and
+        # the cgroup stops only what many processes allocate together; no swap, so no thrashing.
+        memory = (limits.memory_mb + limits.memory_mb // 4 + 256) * 1024 * 1024
         plans = []
         if os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
-            plans.append(("v2", {"pids.max": limits.processes, "memory.max": limits.memory_mb * mb,
-                                 "memory.swap.max": 0}))
+            plans.append(("v2", {"pids.max": limits.processes, "memory.max": memory, "memory.swap.max": 0}))
         else:
             plans.append(("pids", {"pids.max": limits.processes}))
-            plans.append(("memory", {"memory.limit_in_bytes": limits.memory_mb * mb}))
+            plans.append(("memory", {"memory.limit_in_bytes": memory, "memory.memsw.limit_in_bytes": memory}))
         for root, settings in plans:
             path = pathlib.Path(self.ROOTS[root]) / name
             try:
