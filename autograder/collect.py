@@ -180,8 +180,12 @@ def compare(notebook: dict, released: dict) -> list[str]:
               and cell.get("metadata", {}).get("nbgrader", {}).get("locked")
               and not cell.get("metadata", {}).get("nbgrader", {}).get("solution")
               and _source(mine[g]) != _source(cell)]
-    if edited:
-        notes.append("edited test cells restored to the original by the grader: " + " ".join(edited))
+    tests = [g for g in edited if theirs[g].get("metadata", {}).get("nbgrader", {}).get("grade")]
+    if tests:
+        notes.append("edited test cells restored to the original by the grader: " + " ".join(tests))
+    others = [g for g in edited if g not in tests]
+    if others:
+        notes.append("edited read-only cells restored to the original by the grader: " + " ".join(others))
     return notes
 
 

@@ -43,6 +43,7 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 
 from autograder import collect as collecting
 from autograder.release import CONFIG, NOT_RELEASED, ROOT, nbgrader_env
@@ -268,7 +269,9 @@ class _Out:
             entry["status"] = result["status"]
             notes += result["notes"]
             if "score" in result:
-                gradebook.add_submission(self.assignment, submission.student)
+                with warnings.catch_warnings():  # nbgrader's own SQLAlchemy warnings, harmless
+                    warnings.simplefilter("ignore")
+                    gradebook.add_submission(self.assignment, submission.student)
                 for name, cell in result["cells"].items():
                     grade = gradebook.find_grade(name, cell["notebook"], self.assignment, submission.student)
                     grade.auto_score = cell["auto_score"]

@@ -16,6 +16,7 @@ import pathlib
 import sys
 import time
 import traceback
+import warnings
 
 
 def run(course: pathlib.Path, assignment: str, student: str) -> dict:
@@ -63,6 +64,7 @@ def main(argv=None) -> int:
         raise SystemExit("usage: python -m autograder.worker COURSE ASSIGNMENT STUDENT")
     course = pathlib.Path(argv[0]).resolve()
     logging.basicConfig(level=logging.WARNING, stream=sys.stdout)
+    warnings.filterwarnings("ignore", message=".*not in session.*")  # nbgrader's own, harmless
     result = run(course, argv[1], argv[2])
     (course / "result.json").write_text(json.dumps(result))
     return 0
