@@ -144,9 +144,12 @@ def _scan_outputs(notebook_path: pathlib.Path, limits: Limits) -> list[str]:
         notebook = json.loads(notebook_path.read_text())
     except (OSError, ValueError):
         return []
-    names = {output.get("ename") for cell in notebook.get("cells", []) for output in cell.get("outputs", [])
-             if output.get("output_type") == "error"}
+    errors = [output for cell in notebook.get("cells", []) for output in cell.get("outputs", [])
+              if output.get("output_type") == "error"]
+    names = {output.get("ename") for output in errors}
     notes = []
+    if any("File too large" in str(output.get("evalue")) for output in errors):
+        notes.append(f"a file grew past the {limits.file_size_mb} MB limit")
     if "CellTimeoutError" in names:
         notes.append(f"a cell ran past the {limits.cell_timeout} s limit and was stopped")
     if "MemoryError" in names or "ResourceExhaustedError" in names:
@@ -191,8 +194,11 @@ def _grade_student(submission: collecting.Submission, master: pathlib.Path, assi
     timeout_note = f"a cell ran past the {limits.cell_timeout} s limit and was stopped"
     if "Timeout waiting for execute reply" in log and timeout_note not in notes:
         notes.insert(0, timeout_note)
+    crashed = "DeadKernelError" in log or "Kernel died" in log
+    if crashed and not any("crashed" in note for note in notes):
+        notes.append("the kernel crashed (memory, process or CPU limit, or a crash in native code)")
     if "score" not in result or result.get("errors"):
-        result["status"] = GRADER_ERROR
+        result["status"] = KERNEL_DIED if crashed else GRADER_ERROR
         notes.append("could not be autograded: " + _last_error(log))
     else:
         result["status"] = KERNEL_DIED if any("crashed" in note for note in notes) else GRADED

@@ -132,6 +132,7 @@ print('PROCS', sum(name.isdigit() for name in os.listdir('/proc')))""" + ADD,
     "huge_file": "with open('big.bin', 'wb') as handle:\n    handle.write(b'0' * (64 * 1024 * 1024))" + ADD,
     "hangs": "while True:\n    pass",
     "kills_everything": "import os, signal\nos.kill(-1, signal.SIGKILL)",
+    "crashes": "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)" + ADD,
 }
 BROKEN = {  # folder name -> (file name, content)
     "José García": ("demo.ipynb", None),  # an honest notebook in an accented folder
@@ -201,7 +202,7 @@ def test_nothing_outside_the_sandbox_changed(graded):
     _, base, before, home = graded
     assert _tree_hash(base / "solutions") == before["solutions"]
     assert _tree_hash(base / "subs") == before["subs"]
-    assert _repo_state() == before["repo"]
+    assert _repo_state() == before["repo"]  # (fails too if you edit the repository while this runs)
     assert home.read_text() == SECRET_HOME and not (home.parent / "planted").exists()
     assert not (REPO / "gankit" / "planted.py").exists()
 
@@ -257,7 +258,7 @@ def test_fork_bomb_is_held_by_the_process_limit(graded):
 
 def test_memory_file_and_time_bombs_score_zero_with_a_reason(graded):
     grades, base = graded[0], graded[1]
-    for student in ("memory_bomb", "huge_file", "hangs", "kills_everything"):
+    for student in ("memory_bomb", "huge_file", "hangs", "kills_everything", "crashes"):
         assert grades[student]["score"] == 0, (student, grades[student])
     assert "MemoryError" in _outputs(base / "out", "memory_bomb")
     assert "ran out of memory" in _row(base, "memory_bomb")["note"]
@@ -265,7 +266,10 @@ def test_memory_file_and_time_bombs_score_zero_with_a_reason(graded):
     assert not (base / "out" / "autograded" / "huge_file" / "demo" / "big.bin").exists() or \
         (base / "out" / "autograded" / "huge_file" / "demo" / "big.bin").stat().st_size <= 16 * 1024 * 1024
     assert "10 s limit" in _row(base, "hangs")["note"]
-    assert grades["kills_everything"]["status"] in ("kernel_died", "graded")
+    assert "File too large" in _outputs(base / "out", "huge_file")
+    assert "16 MB limit" in _row(base, "huge_file")["note"]
+    assert grades["crashes"]["score"] == 0 and grades["crashes"]["status"] == "kernel_died"
+    assert "kernel crashed" in _row(base, "crashes")["note"]
 
 
 def test_broken_submissions_get_a_status(graded):
