@@ -173,7 +173,11 @@ def _grade_student(submission: collecting.Submission, master: pathlib.Path, assi
     for name, path in submission.notebooks.items():
         shutil.copy(path, target / f"{name}.ipynb")
     env = _sandbox_env(course, limits, userns) if sandbox else nbgrader_env()
-    budget = limits.cell_timeout * 4 + 600  # the whole notebook; a hang is stopped per cell long before
+    # The whole notebook: every code cell at its limit, and then some. Each cell is stopped at its own
+    # limit long before; this only catches a worker that is stuck for another reason.
+    cells = sum(1 for path in submission.notebooks.values() for line in path.read_text(errors="replace").splitlines()
+                if '"cell_type": "code"' in line)
+    budget = limits.cell_timeout * max(cells + 2, 4) + 600
     process = subprocess.Popen([sys.executable, "-m", "autograder.worker", str(course), assignment,
                                 submission.student], cwd=course, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True, start_new_session=True)
