@@ -175,8 +175,9 @@ def _grade_student(submission: collecting.Submission, master: pathlib.Path, assi
     env = _sandbox_env(course, limits, userns) if sandbox else nbgrader_env()
     # The whole notebook: every code cell at its limit, and then some. Each cell is stopped at its own
     # limit long before; this only catches a worker that is stuck for another reason.
-    cells = sum(1 for path in submission.notebooks.values() for line in path.read_text(errors="replace").splitlines()
-                if '"cell_type": "code"' in line)
+    cells = 0
+    for path in submission.notebooks.values():  # already read and checked while collecting
+        cells += sum(cell.get("cell_type") == "code" for cell in json.loads(path.read_bytes()).get("cells", []))
     budget = limits.cell_timeout * max(cells + 2, 4) + 600
     process = subprocess.Popen([sys.executable, "-m", "autograder.worker", str(course), assignment,
                                 submission.student], cwd=course, env=env, stdout=subprocess.PIPE,
