@@ -59,7 +59,7 @@ class Limits:
     memory_mb: int = 4096  # the kernel's memory: all its processes (cgroup), each process (rlimit)
     processes: int = 512  # processes and threads (TensorFlow alone starts dozens)
     file_size_mb: int = 256  # the largest file it may write
-    cpu_seconds: int = 1800  # CPU time of each process of the kernel
+    cpu_seconds: int = 3600  # CPU time of each process of the kernel (all its threads)
     cell_timeout: int = 300  # wall-clock seconds per cell (nbgrader's Execute.timeout)
 
     def to_env(self) -> str:
