@@ -2,7 +2,7 @@
 
 Each graded kernel gets the defaults of `Limits` unless its assignment is listed here.
 Under the autograder every notebook runs its `smoke` profile, so these bound a runaway
-submission, not honest work: a correct notebook 02 needs about 2 GB and a few minutes.
+submission, not honest work (notebook 02 was not yet measured under these limits).
 Change a value here (or pass --memory-mb, --processes, --file-size-mb, --cpu-seconds,
 --timeout to ``python -m autograder.grade``) when an assignment legitimately needs more.
 """
