@@ -177,7 +177,8 @@ def _grade_student(submission: collecting.Submission, master: pathlib.Path, assi
     # limit long before; this only catches a worker that is stuck for another reason.
     cells = 0
     for path in submission.notebooks.values():  # already read and checked while collecting
-        cells += sum(cell.get("cell_type") == "code" for cell in json.loads(path.read_bytes().decode("utf-8-sig")).get("cells", []))
+        notebook = json.loads(path.read_bytes().decode("utf-8-sig"))
+        cells += sum(cell.get("cell_type") == "code" for cell in notebook.get("cells", []))
     budget = limits.cell_timeout * max(cells + 2, 4) + 600
     process = subprocess.Popen([sys.executable, "-m", "autograder.worker", str(course), assignment,
                                 submission.student], cwd=course, env=env, stdout=subprocess.PIPE,
