@@ -75,7 +75,8 @@ for target in [pathlib.Path(__REPO__) / 'README.md', pathlib.Path(__REPO__) / 'g
         print('write', error)""" + ADD,
     "reads_env": "import os\nprint('ENV' + repr(dict(os.environ)))" + ADD,
     "reads_home": """import os, pathlib
-for path in [pathlib.Path(__HOME__) / '__FILE__', pathlib.Path(__HOME__) / '.ssh', pathlib.Path(__HOME__) / '.bash_history']:
+home = pathlib.Path(__HOME__)
+for path in [home / '__FILE__', home / '.ssh', home / '.bash_history']:
     try:
         print('HOME', path, path.read_text())
     except Exception as error:
