@@ -1,46 +1,60 @@
-"""Grade a batch of submissions for one assignment and export grades and feedback.
+"""Grade a class's submissions for one assignment and export grades and feedback.
 
     python -m autograder.grade 01_mlp_gan path/to/submissions --out grades/01_mlp_gan
+    python -m autograder.grade 01_mlp_gan path/to/submissions --out grades/01_mlp_gan --resume
 
-`path/to/submissions` holds one folder per student, each with the assignment's
-notebook(s) somewhere inside (``alice/01_mlp_gan.ipynb`` or
-``alice/01_mlp_gan/01_mlp_gan.ipynb``), or is a .zip of such folders.
+`path/to/submissions` holds one folder per student (any name: ``José García`` is graded as
+``Jose_Garcia``), each with the assignment's notebook somewhere inside, or is a .zip/.ZIP
+of such folders, possibly under one top folder. See `autograder.collect` for what is
+accepted; every problem becomes a status on that student's row, never a stopped batch.
 
-What it does, in a scratch nbgrader course folder (nothing in the repository and
-nothing in the submissions folder is changed):
+What it does, in a scratch folder (nothing in the repository or the submissions changes):
 
-1. releases the assignment from `solutions/` so the gradebook knows every graded cell;
-2. copies each student's notebook into `submitted/`;
-3. runs ``nbgrader autograde`` (the kernel sees ``NBGRADER_EXECUTION=autograde``, so
-   notebooks train with the `smoke` profile; each cell is bounded by ``Execute.timeout``);
-4. runs ``nbgrader generate_feedback``.
+1. releases the assignment from `solutions/` (without its ``runs/``) once;
+2. grades the students in parallel (``--workers``, default: the number of cores), each in
+   its own scratch nbgrader course: ``nbgrader autograde`` with the kernel in the sandbox
+   (`autograder.sandbox`; limits per assignment in `autograder.settings`), then
+   ``nbgrader generate_feedback``;
+3. merges each result, as it arrives, into the one gradebook in ``--out`` (only this
+   process writes it), with a progress line (done / left).
 
-Student code runs in a bubblewrap sandbox (`autograder.sandbox`): read-only file
-system, the gradebook, `solutions/` and `.git` hidden, only its own folder writable.
-
-Into ``--out`` it writes ``grades.csv`` (one row per student and graded cell),
-``summary.csv`` (one row per student), ``feedback/<student>/...html``, the
-autograded notebooks, and ``gradebook.db``. An existing ``--out`` that already holds
-grades is never overwritten: choose a new folder (grades are never lost).
+Into ``--out`` it writes ``summary.csv`` (one row per student: score, status, note, folder,
+content hash), ``grades.csv`` (one row per student and graded cell), ``students.csv`` (id
+to folder name), ``feedback/<student>/...html``, the autograded notebooks, ``gradebook.db``
+and ``logs/<student>.log``. An ``--out`` that already holds grades is never overwritten:
+without ``--resume`` the command refuses; with it, only new or changed submissions (by
+content hash) are graded, and a changed submission's earlier grade is kept in
+``history.csv`` and ``history/``.
 """
 
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import csv
+import datetime
 import json
 import os
 import pathlib
-import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
-import zipfile
+import threading
+import time
+import warnings
 
-from autograder.release import CONFIG, ROOT, nbgrader_env
+from autograder import collect as collecting
+from autograder.release import CONFIG, NOT_RELEASED, ROOT, nbgrader_env
+from autograder.sandbox import Cgroup, Limits, SandboxUnavailable, check_user_namespaces
+from autograder.settings import limits_for
 
-STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
+KERNEL = "gankit-grader"
+STATE = "state.json"
+GRADED = "graded"
+KERNEL_DIED = "kernel_died"
+GRADER_ERROR = "grader_error"
 
 
 class GradingError(RuntimeError):
@@ -55,180 +69,429 @@ def _notebook_names(assignment: str, solutions: pathlib.Path) -> list[str]:
     return sorted(p.stem for p in folder.glob("*.ipynb"))
 
 
-def collect_submissions(source: pathlib.Path, assignment: str, workdir: pathlib.Path,
-                        solutions: pathlib.Path = ROOT / "solutions") -> dict[str, dict[str, pathlib.Path]]:
-    """Find each student's notebooks: {student: {notebook name: path}}. Unzips a .zip first."""
-    if source.is_file() and source.suffix == ".zip":
-        target = workdir / "unzipped"
-        with zipfile.ZipFile(source) as archive:
-            for member in archive.namelist():  # refuse paths that would escape the folder
-                if member.startswith("/") or ".." in pathlib.PurePosixPath(member).parts:
-                    raise GradingError(f"{source} holds an unsafe path {member!r}; re-export the zip.")
-            archive.extractall(target)
-        source = target
-    if not source.is_dir():
-        raise GradingError(f"{source} is neither a folder of student folders nor a .zip of them.")
-    wanted = set(_notebook_names(assignment, solutions))
-    found: dict[str, dict[str, pathlib.Path]] = {}
-    for student_dir in sorted(p for p in source.iterdir() if p.is_dir()):
-        student = student_dir.name
-        if not STUDENT_ID.match(student):
-            raise GradingError(
-                f"folder {student_dir} is not a usable student id (letters, digits, _ . @ - only); rename it."
-            )
-        notebooks = {}
-        for path in sorted(student_dir.rglob("*.ipynb")):
-            if path.stem in wanted and ".ipynb_checkpoints" not in path.parts:
-                notebooks.setdefault(path.stem, path)
-        found[student] = notebooks
-    if not found:
-        raise GradingError(f"{source} has no student folders.")
-    return found
+def _other_assignments(assignment: str, solutions: pathlib.Path) -> dict[str, set]:
+    others = {}
+    for folder in sorted(p for p in solutions.iterdir() if p.is_dir() and p.name != assignment):
+        ids = set()
+        for path in folder.glob("*.ipynb"):
+            try:
+                ids |= set(collecting.grade_ids(json.loads(path.read_text())))
+            except (OSError, ValueError):
+                continue
+        others[folder.name] = ids
+    return others
 
 
-KERNEL = "gankit-grader"
+def _run(args: list[str], cwd: pathlib.Path, env: dict | None = None,
+         timeout: float | None = None) -> subprocess.CompletedProcess:
+    """nbgrader in its own session, so that a timeout stops it and every kernel it started."""
+    process = subprocess.Popen([sys.executable, "-m", "nbgrader", *args], cwd=cwd, env=env or nbgrader_env(),
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               start_new_session=True)
+    try:
+        output, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        output, _ = process.communicate()
+        output += f"\n[grader] nbgrader {args[0]} stopped after {timeout:.0f} s\n"
+        return subprocess.CompletedProcess(process.args, -9, output, "")
+    return subprocess.CompletedProcess(process.args, process.returncode, output, "")
 
 
-def _run(args: list[str], cwd: pathlib.Path, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd, env=env or nbgrader_env(),
-                          capture_output=True, text=True)
+def _sandbox_env(course: pathlib.Path, limits: Limits, userns: bool) -> dict:
+    """Register the sandboxed kernel in one worker's course folder; return nbgrader's environment."""
+    from gankit.judge import cache_dir
 
-
-def _sandbox_env(scratch: pathlib.Path, out: pathlib.Path, solutions: pathlib.Path) -> dict:
-    """Register the sandboxed kernel in the scratch folder and return nbgrader's environment.
-
-    nbgrader then starts every student kernel through `autograder.sandbox` (bubblewrap),
-    with the scratch folder (gradebook, sources), `solutions/`, `.git` and ``out`` hidden.
-    """
-    spec = scratch / "jupyter" / "kernels" / KERNEL
+    spec = course / "jupyter" / "kernels" / KERNEL
     spec.mkdir(parents=True)
     (spec / "kernel.json").write_text(json.dumps({
         "argv": [sys.executable, "-m", "autograder.sandbox", "-f", "{connection_file}"],
-        "display_name": "Python 3 (grading sandbox)",
-        "language": "python",
+        "display_name": "Python 3 (grading sandbox)", "language": "python",
+        "interrupt_mode": "message",  # a signal would stop at bwrap; the message reaches the kernel
         "env": {"PYTHONPATH": str(ROOT)},
     }))
-    with open(scratch / "nbgrader_config.py", "a") as handle:
-        handle.write(f"\nc.Execute.kernel_name = {KERNEL!r}\n")
-    hide = [scratch, solutions.resolve(), ROOT / "solutions", ROOT / ".git", out.resolve()]
-    # Inside the sandbox HOME is a private /tmp, so point the kernel at the grader's caches
-    # (read-only there): the cached judge and any downloaded datasets.
-    from gankit.judge import cache_dir
-
+    sockets = course / "ipc"
+    with open(course / "nbgrader_config.py", "a") as handle:
+        handle.write(f"\nc.Execute.kernel_name = {KERNEL!r}\n"
+                     "c.KernelManager.transport = 'ipc'\n"  # the kernel has no network, not even loopback
+                     f"c.KernelManager.ip = {str(sockets / 'kernel')!r}\n")
     keras_home = os.environ.get("KERAS_HOME") or os.path.expanduser(os.path.join("~", ".keras"))
-    return dict(nbgrader_env(), JUPYTER_PATH=str(scratch / "jupyter"), GANKIT_CACHE=str(cache_dir()),
-                KERAS_HOME=keras_home, GANKIT_SANDBOX_HIDE=os.pathsep.join(str(p) for p in hide))
+    binds = [sys.prefix, sys.base_prefix, str(ROOT / "gankit"), os.environ.get("GANKIT_DATA", ""),
+             str(cache_dir()), keras_home]
+    return dict(nbgrader_env(), JUPYTER_PATH=str(course / "jupyter"), JUPYTER_RUNTIME_DIR=str(sockets),
+                GANKIT_CACHE=str(cache_dir()), KERAS_HOME=keras_home,
+                GANKIT_SANDBOX_BIND=os.pathsep.join(p for p in binds if p),
+                GANKIT_SANDBOX_RW=str(sockets), GANKIT_SANDBOX_LIMITS=limits.to_env(),
+                GANKIT_SANDBOX_USERNS="1" if userns else "0")
+
+
+def _prepare(master: pathlib.Path, assignment: str, solutions: pathlib.Path, limits: Limits) -> None:
+    """Release the assignment once in ``master``: its gradebook is every worker's template."""
+    master.mkdir(parents=True)
+    shutil.copy(CONFIG, master / "nbgrader_config.py")
+    with open(master / "nbgrader_config.py", "a") as handle:
+        handle.write(f"\nc.Execute.timeout = {int(limits.cell_timeout)}\n")
+    shutil.copytree(solutions / assignment, master / "solutions" / assignment,
+                    ignore=shutil.ignore_patterns(*NOT_RELEASED))
+    result = _run(["generate_assignment", assignment, "--force", "--log-level=WARN"], master)
+    if result.returncode:
+        raise GradingError(f"nbgrader could not release {assignment}:\n{result.stdout}")
+
+
+def _scan_outputs(notebook_path: pathlib.Path, limits: Limits) -> list[str]:
+    """Plain-words notes on what went wrong while the kernel ran (timeouts, memory, crashes)."""
+    try:
+        notebook = json.loads(notebook_path.read_text())
+    except (OSError, ValueError):
+        return []
+    errors = [output for cell in notebook.get("cells", []) for output in cell.get("outputs", [])
+              if output.get("output_type") == "error"]
+    names = {output.get("ename") for output in errors}
+    notes = []
+    if any("File too large" in str(output.get("evalue")) for output in errors):
+        notes.append(f"a file grew past the {limits.file_size_mb} MB limit")
+    if "CellTimeoutError" in names:
+        notes.append(f"a cell ran past the {limits.cell_timeout} s limit and was stopped")
+    if "MemoryError" in names or "ResourceExhaustedError" in names:
+        notes.append(f"ran out of memory (limit {limits.memory_mb} MB)")
+    if "DeadKernelError" in names:
+        notes.append("the kernel crashed (memory, process or CPU limit, or a crash in native code)")
+    return notes
+
+
+def _grade_student(submission: collecting.Submission, master: pathlib.Path, assignment: str,
+                   limits: Limits, sandbox: bool, userns: bool) -> dict:
+    """Grade one student in a scratch course of its own; nothing here touches ``--out``."""
+    course = master / "workers" / submission.student
+    course.mkdir(parents=True)
+    for name in ("nbgrader_config.py", "gradebook.db"):
+        shutil.copy(master / name, course / name)
+    shutil.copytree(master / "solutions", course / "solutions")
+    (course / "ipc").mkdir()
+    target = course / "submitted" / submission.student / assignment
+    target.mkdir(parents=True)
+    for name, path in submission.notebooks.items():
+        shutil.copy(path, target / f"{name}.ipynb")
+    env = _sandbox_env(course, limits, userns) if sandbox else nbgrader_env()
+    # The whole notebook: every code cell at its limit, and then some. Each cell is stopped at its own
+    # limit long before; this only catches a worker that is stuck for another reason.
+    cells = 0
+    for path in submission.notebooks.values():  # already read and checked while collecting
+        notebook = json.loads(path.read_bytes().decode("utf-8-sig"))
+        cells += sum(cell.get("cell_type") == "code" for cell in notebook.get("cells", []))
+    budget = limits.cell_timeout * max(cells + 2, 4) + 600
+    process = subprocess.Popen([sys.executable, "-m", "autograder.worker", str(course), assignment,
+                                submission.student], cwd=course, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        log, _ = process.communicate(timeout=budget)
+    except subprocess.TimeoutExpired:  # stop the worker and every kernel it started
+        os.killpg(process.pid, signal.SIGKILL)
+        log = process.communicate()[0] + f"\n[grader] stopped after {budget} s\n"
+    try:
+        result = json.loads((course / "result.json").read_text())
+    except (OSError, ValueError):
+        result = {"cells": {}, "comments": {}, "errors": [f"the grading worker exited ({process.returncode})"]}
+    result.update(student=submission.student, log=log + f"\n[grader] {result.get('timings')}\n",
+                  course=str(course))
+    notes = []
+    for path in sorted((course / "autograded" / submission.student).rglob("*.ipynb")):
+        notes += _scan_outputs(path, limits)
+    timeout_note = f"a cell ran past the {limits.cell_timeout} s limit and was stopped"
+    if "Timeout waiting for execute reply" in log and timeout_note not in notes:
+        notes.insert(0, timeout_note)
+    crashed = "DeadKernelError" in log or "Kernel died" in log
+    if crashed and not any("crashed" in note for note in notes):
+        notes.append("the kernel crashed (memory, process or CPU limit, or a crash in native code)")
+    if "score" not in result or result.get("errors"):
+        result["status"] = KERNEL_DIED if crashed else GRADER_ERROR
+        notes.append("could not be autograded: " + _last_error(log))
+    else:
+        result["status"] = KERNEL_DIED if any("crashed" in note for note in notes) else GRADED
+    result["notes"] = notes
+    return result
+
+
+def _last_error(log: str) -> str:
+    lines = [line.strip() for line in log.splitlines() if line.strip()]
+    useful = [line for line in lines if "rror" in line or "stopped" in line or "died" in line.lower()]
+    return (useful or lines or ["no output"])[-1][:300]
+
+
+class _Out:
+    """The ``--out`` folder: its gradebook, state and exports, written only by the parent."""
+
+    def __init__(self, out: pathlib.Path, assignment: str, master: pathlib.Path, resume: bool):
+        self.out, self.assignment = out, assignment
+        self.state = {"assignment": assignment, "students": {}}
+        if resume and (out / STATE).exists():
+            self.state = json.loads((out / STATE).read_text())
+            if self.state.get("assignment") != assignment:
+                raise GradingError(f"{out} holds grades of {self.state.get('assignment')!r}, not {assignment!r}; "
+                                   "pass a new --out folder.")
+        out.mkdir(parents=True, exist_ok=True)
+        if not (out / "gradebook.db").exists():
+            shutil.copy(master / "gradebook.db", out / "gradebook.db")
+        from nbgrader.api import Gradebook
+
+        self.gradebook = Gradebook(f"sqlite:///{out / 'gradebook.db'}")  # opened once: each open runs alembic
+
+    def close(self) -> None:
+        self.gradebook.close()
+
+    def unchanged(self, submission: collecting.Submission) -> bool:
+        previous = self.state["students"].get(submission.student)
+        return bool(previous) and previous.get("sha256") == submission.sha256
+
+    def _archive(self, student: str) -> None:
+        """Keep a changed submission's earlier grade and files: nothing is ever lost."""
+        previous = self.state["students"].get(student)
+        if not previous:
+            return
+        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%S")
+        history = self.out / "history.csv"
+        new = not history.exists()
+        with open(history, "a", newline="") as handle:
+            writer = csv.writer(handle)
+            if new:
+                writer.writerow(["student", "score", "max_score", "status", "sha256", "replaced_at"])
+            writer.writerow([student, previous["score"], previous["max_score"], previous["status"],
+                             previous["sha256"], stamp])
+        for kind in ("feedback", "autograded"):
+            if (self.out / kind / student).exists():
+                destination = self.out / "history" / f"{student}-{stamp}" / kind
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(str(self.out / kind / student), str(destination))
+
+    def record(self, submission: collecting.Submission, result: dict | None, max_score: float) -> None:
+        from nbgrader.api import MissingEntry
+
+        self._archive(submission.student)
+        notes = list(submission.notes)
+        entry = {"sha256": submission.sha256, "folder": submission.folder, "max_score": max_score,
+                 "score": 0.0, "cells": {}, "graded": False, "status": submission.status,
+                 "missing_notebooks": []}
+        gradebook = self.gradebook
+        gradebook.update_or_create_student(submission.student)
+        try:
+            gradebook.remove_submission(self.assignment, submission.student)
+        except MissingEntry:
+            pass
+        if result is not None:
+            entry["status"] = result["status"]
+            notes += result["notes"]
+            if "score" in result:
+                with warnings.catch_warnings():  # nbgrader's own SQLAlchemy warnings, harmless
+                    warnings.simplefilter("ignore")
+                    gradebook.add_submission(self.assignment, submission.student)
+                for name, cell in result["cells"].items():
+                    grade = gradebook.find_grade(name, cell["notebook"], self.assignment, submission.student)
+                    grade.auto_score = cell["auto_score"]
+                    grade.needs_manual_grade = cell["needs_manual_grade"]
+                for name, value in result["comments"].items():
+                    comment = gradebook.find_comment(name, value["notebook"], self.assignment,
+                                                     submission.student)
+                    comment.auto_comment = value["auto_comment"]
+                gradebook.db.commit()
+                entry.update(score=result["score"], graded=True,
+                             cells={k: {"score": v["score"], "max_score": v["max_score"]}
+                                    for k, v in result["cells"].items()})
+            course = pathlib.Path(result["course"])
+            for kind in ("feedback", "autograded"):
+                if (course / kind / submission.student).exists():
+                    shutil.copytree(course / kind / submission.student, self.out / kind / submission.student,
+                                    dirs_exist_ok=True)
+            (self.out / "logs").mkdir(exist_ok=True)
+            (self.out / "logs" / f"{submission.student}.log").write_text(result["log"])
+        entry["note"] = "; ".join(notes)
+        if entry["note"] and (self.out / "feedback" / submission.student).exists():
+            _add_note_to_feedback(self.out / "feedback" / submission.student, entry["note"])
+        self.state["students"][submission.student] = entry
+        self.save()
+
+    def save(self) -> None:
+        students = self.state["students"]
+        temporary = self.out / (STATE + ".tmp")
+        temporary.write_text(json.dumps(self.state, indent=1))
+        temporary.replace(self.out / STATE)
+        with open(self.out / "grades.csv", "w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["student", "cell", "score", "max_score"])
+            for student in sorted(students):
+                for cell, value in sorted(students[student]["cells"].items()):
+                    writer.writerow([student, cell, value["score"], value["max_score"]])
+        with open(self.out / "summary.csv", "w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["student", "score", "max_score", "status", "note", "folder", "sha256"])
+            for student in sorted(students):
+                row = students[student]
+                writer.writerow([student, row["score"], row["max_score"], row["status"], row["note"],
+                                 row["folder"], row["sha256"]])
+        with open(self.out / "students.csv", "w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["student", "folder"])
+            for student in sorted(students):
+                writer.writerow([student, students[student]["folder"]])
+
+    def grades(self) -> dict:
+        keys = ("score", "max_score", "graded", "cells", "status", "note", "missing_notebooks")
+        return {student: {key: row.get(key) for key in keys} for student, row in self.state["students"].items()}
+
+
+def _add_note_to_feedback(folder: pathlib.Path, note: str) -> None:
+    import html
+
+    banner = (f'<div class="alert alert-warning" style="margin:1em;padding:1em;border:1px solid #c90">'
+              f"<b>Note from the grader:</b> {html.escape(note)}</div>")
+    for page in folder.rglob("*.html"):
+        text = page.read_text()
+        if "Note from the grader" not in text:
+            text = text.replace("<body>", "<body>\n" + banner, 1) if "<body>" in text else banner + text
+            page.write_text(text)
 
 
 def grade(assignment: str, submissions: pathlib.Path, out: pathlib.Path, timeout: int | None = None,
-          sandbox: bool = True, solutions: pathlib.Path = ROOT / "solutions") -> dict:
-    """Grade every student in ``submissions``; returns {student: {"score", "max_score", "cells"}}.
+          sandbox: bool = True, solutions: pathlib.Path = ROOT / "solutions", workers: int | None = None,
+          resume: bool = False, limits: Limits | None = None, allow_no_userns: bool = False,
+          progress=None) -> dict:
+    """Grade every student in ``submissions``; returns {student: {"score", "max_score", "graded",
+    "cells": {grade_id: {"score", "max_score"}}, "status", "note"}}.
 
-    With ``sandbox=True`` (the default) student code runs under bubblewrap (see
-    `autograder.sandbox`); ``sandbox=False`` is only for code you trust.
+    With ``sandbox=True`` (the default) student code runs in `autograder.sandbox`;
+    ``sandbox=False`` is only for code you trust. ``resume=True`` grades only new or changed
+    submissions into an ``out`` that already holds grades; without it such an ``out`` is refused.
+    ``progress(done, total)`` is called as students finish.
     """
     out = pathlib.Path(out)
-    if (out / "gradebook.db").exists() or (out / "summary.csv").exists():
-        raise GradingError(f"{out} already holds grades; pass a new --out folder so they are not overwritten.")
-    if sandbox and shutil.which("bwrap") is None:
-        raise GradingError("bubblewrap is needed to grade safely: apt-get install bubblewrap "
-                           "(or pass --no-sandbox for submissions you trust).")
+    held = (out / "gradebook.db").exists() or (out / "summary.csv").exists()
+    if held and not resume:
+        raise GradingError(f"{out} already holds grades; pass a new --out folder so they are not overwritten, "
+                           "or --resume to grade only new or changed submissions.")
+    if held and not (out / STATE).exists():
+        raise GradingError(f"{out} already holds grades from an older grader without {STATE}; pass a new --out.")
+    userns = True
+    if sandbox:
+        try:
+            check_user_namespaces()
+        except SandboxUnavailable as error:
+            if not allow_no_userns or "not installed" in str(error):
+                raise GradingError(str(error)) from None
+            userns = False
+            print("WARNING " * 4 + f"\nWARNING: {error}\nWARNING: grading WITHOUT a user namespace: student code "
+                  "runs as you, with capabilities dropped only where bubblewrap can.\n" + "WARNING " * 4,
+                  file=sys.stderr)
     solutions = pathlib.Path(solutions)
     notebooks = _notebook_names(assignment, solutions)
+    limits = limits or limits_for(assignment)
+    if sandbox and os.geteuid() == 0:
+        probe = Cgroup(limits)
+        if not probe.active:
+            print("WARNING: running as root without cgroups: the process limit and the whole-kernel memory "
+                  "limit cannot be enforced (Linux ignores RLIMIT_NPROC for root); a fork bomb can slow this "
+                  "machine. Grade as another user, or where /sys/fs/cgroup is writable.", file=sys.stderr)
+        probe.close()
+    if timeout:
+        limits = Limits(**{**limits.__dict__, "cell_timeout": int(timeout)})
     with tempfile.TemporaryDirectory(prefix="gan-grade-") as scratch:
-        scratch = pathlib.Path(scratch)
-        shutil.copy(CONFIG, scratch / "nbgrader_config.py")
-        if timeout:
-            with open(scratch / "nbgrader_config.py", "a") as handle:
-                handle.write(f"\nc.Execute.timeout = {int(timeout)}\n")
-        shutil.copytree(solutions / assignment, scratch / "solutions" / assignment,
-                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
-        result = _run(["generate_assignment", assignment, "--force", "--log-level=WARN"], scratch)
-        if result.returncode:
-            raise GradingError(f"nbgrader could not release {assignment}:\n{result.stderr}")
-        students = collect_submissions(pathlib.Path(submissions), assignment, scratch, solutions)
-        missing: dict[str, list[str]] = {}
-        for student, files in students.items():
-            target = scratch / "submitted" / student / assignment
-            target.mkdir(parents=True)
-            for name in notebooks:
-                if name in files:
-                    shutil.copy(files[name], target / f"{name}.ipynb")
-                else:  # grade what is there; the missing notebook scores 0
-                    missing.setdefault(student, []).append(name)
-        # Notebooks that score digits need the MNIST judge: train and cache it once, outside the
-        # per-cell timeout, so that no submission pays for it.
-        subprocess.run([sys.executable, "-m", "gankit.judge"], cwd=scratch, env=nbgrader_env(),
+        master = pathlib.Path(scratch) / "master"
+        _prepare(master, assignment, solutions, limits)
+        released = {name: json.loads((master / "course" / assignment / f"{name}.ipynb").read_text())
+                    for name in notebooks}
+        try:
+            batch = collecting.collect(pathlib.Path(submissions), released, pathlib.Path(scratch), assignment,
+                                       _other_assignments(assignment, solutions))
+        except (FileNotFoundError, OSError, ValueError) as error:  # a missing folder, a corrupt zip
+            raise GradingError(f"cannot read the submissions: {error}") from None
+        if not batch and not held:
+            raise GradingError(f"{submissions} has no student folders.")
+        record = _Out(out, assignment, master, resume)
+        try:
+            _grade_batch(record, batch, master, assignment, solutions, notebooks, limits, sandbox, userns,
+                         workers, progress)
+        finally:
+            record.close()
+    return record.grades()
+
+
+def _grade_batch(record, batch, master, assignment, solutions, notebooks, limits, sandbox, userns, workers,
+                 progress) -> None:
+    """Grade the new or changed submissions, several at once, recording each as it finishes."""
+    max_score = record.gradebook.find_assignment(assignment).max_score
+    todo = []
+    for submission in batch:
+        if record.unchanged(submission):
+            continue
+        if submission.status != collecting.OK:
+            record.record(submission, None, max_score)
+        else:
+            todo.append(submission)
+    for submission in todo:  # fill in the missing notebooks of multi-notebook assignments
+        missing = [name for name in notebooks if name not in submission.notebooks]
+        if missing:
+            submission.notes.append("missing: " + " ".join(missing))
+    uses_judge = any("judge" in (solutions / assignment / f"{name}.ipynb").read_text() for name in notebooks)
+    if todo and uses_judge:  # train and cache the MNIST judge once, outside every cell's time limit
+        subprocess.run([sys.executable, "-m", "gankit.judge"], cwd=master, env=nbgrader_env(),
                        capture_output=True, text=True)
-        env = _sandbox_env(scratch, out, solutions) if sandbox else None
-        result = _run(["autograde", assignment, "--create", "--force", "--log-level=WARN"], scratch, env)
-        log = result.stdout + result.stderr
-        feedback = _run(["generate_feedback", assignment, "--force", "--log-level=WARN"], scratch)
-        log += feedback.stdout + feedback.stderr
-        grades = _export(scratch, assignment, students, out, missing)
-        (out / "autograde.log").write_text(log)
-    return grades
-
-
-def _export(scratch: pathlib.Path, assignment: str, students, out: pathlib.Path, missing) -> dict:
-    """Write grades.csv, summary.csv, feedback/ and autograded/ into ``out``."""
-    from nbgrader.api import Gradebook, MissingEntry
-
-    out.mkdir(parents=True, exist_ok=True)
-    shutil.copy(scratch / "gradebook.db", out / "gradebook.db")
-    for kind in ("feedback", "autograded"):
-        if (scratch / kind).exists():
-            shutil.copytree(scratch / kind, out / kind, dirs_exist_ok=True)
-    grades = {}
-    with Gradebook(f"sqlite:///{scratch / 'gradebook.db'}") as gradebook:
-        assignment_row = gradebook.find_assignment(assignment)
-        max_score = assignment_row.max_score
-        for student in students:
-            cells = {}
+    count = workers or os.cpu_count() or 1
+    done, lock = 0, threading.Lock()
+    if progress:
+        progress(0, len(todo))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, count)) as pool:
+        futures = {pool.submit(_grade_student, submission, master, assignment, limits, sandbox, userns):
+                   submission for submission in todo}
+        for future in concurrent.futures.as_completed(futures):
+            submission = futures[future]
             try:
-                submission = gradebook.find_submission(assignment, student)
-            except MissingEntry:  # the notebook could not even be autograded
-                grades[student] = {"score": 0.0, "max_score": max_score, "cells": {}, "graded": False}
-                continue
-            for notebook in submission.notebooks:
-                for grade_row in notebook.grades:
-                    cells[grade_row.name] = {"score": grade_row.score, "max_score": grade_row.max_score}
-            grades[student] = {"score": submission.score, "max_score": max_score, "cells": cells,
-                               "graded": True, "missing_notebooks": missing.get(student, [])}
-    with open(out / "grades.csv", "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["student", "cell", "score", "max_score"])
-        for student, row in grades.items():
-            for cell, value in sorted(row["cells"].items()):
-                writer.writerow([student, cell, value["score"], value["max_score"]])
-    with open(out / "summary.csv", "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["student", "score", "max_score", "note"])
-        for student, row in grades.items():
-            note = "not graded: see autograde.log" if not row["graded"] else (
-                "missing: " + " ".join(row["missing_notebooks"]) if row.get("missing_notebooks") else "")
-            writer.writerow([student, row["score"], row["max_score"], note])
-    (out / "grades.json").write_text(json.dumps(grades, indent=1))
-    return grades
+                result = future.result()
+            except Exception as error:  # a grader bug for one student must not stop the class
+                import traceback
+
+                result = {"status": GRADER_ERROR, "notes": [f"grader error: {error!r}"],
+                          "log": traceback.format_exc(),
+                          "course": str(master / "workers" / submission.student)}
+            with lock:
+                record.record(submission, result, max_score)
+                done += 1
+                if progress:
+                    progress(done, len(todo))
+            shutil.rmtree(master / "workers" / submission.student, ignore_errors=True)
+
+
+def _print_progress(done: int, total: int) -> None:
+    end = "\n" if done == total else ""
+    print(f"\rgraded {done} of {total}, {total - done} left", end=end, file=sys.stderr, flush=True)
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("assignment", help="assignment folder name in solutions/, e.g. 01_mlp_gan")
     parser.add_argument("submissions", type=pathlib.Path, help="folder of student folders, or a .zip of them")
-    parser.add_argument("--out", type=pathlib.Path, required=True, help="new folder for grades and feedback")
-    parser.add_argument("--timeout", type=int, default=None, help="seconds allowed per cell (default: config)")
+    parser.add_argument("--out", type=pathlib.Path, required=True, help="folder for grades and feedback")
+    parser.add_argument("--resume", action="store_true",
+                        help="--out already holds grades: grade only new or changed submissions")
+    parser.add_argument("--workers", type=int, default=None, help="students graded at once (default: cores)")
+    parser.add_argument("--timeout", type=int, default=None, help="seconds allowed per cell")
+    for name, what in (("memory-mb", "memory of one kernel"), ("processes", "processes and threads"),
+                       ("file-size-mb", "largest file written"), ("cpu-seconds", "CPU time per process")):
+        parser.add_argument(f"--{name}", type=int, default=None, help=f"{what} (default: autograder/settings.py)")
     parser.add_argument("--no-sandbox", action="store_true",
                         help="run student code without bubblewrap (only for submissions you trust)")
+    parser.add_argument("--unsafe-no-userns", action="store_true",
+                        help="on a machine without user namespaces, grade with a weaker sandbox (loud warning)")
     args = parser.parse_args(argv)
     os.environ.pop("GANKIT_PROFILE", None)  # grading always runs the smoke profile via NBGRADER_EXECUTION
+    limits = limits_for(args.assignment, memory_mb=args.memory_mb, processes=args.processes,
+                        file_size_mb=args.file_size_mb, cpu_seconds=args.cpu_seconds, cell_timeout=args.timeout)
     try:
-        grades = grade(args.assignment, args.submissions, args.out, args.timeout, sandbox=not args.no_sandbox)
+        grades = grade(args.assignment, args.submissions, args.out, sandbox=not args.no_sandbox,
+                       workers=args.workers, resume=args.resume, limits=limits,
+                       allow_no_userns=args.unsafe_no_userns, progress=_print_progress)
     except GradingError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    for student, row in grades.items():
-        print(f"{student:24s} {row['score']:6.1f} / {row['max_score']}")
+    for student, row in sorted(grades.items()):
+        print(f"{student:24s} {row['score']:6.1f} / {row['max_score']}  {row['status']}  {row['note'] or ''}")
     print(f"Grades and feedback written to {args.out}")
     return 0
 
