@@ -439,3 +439,141 @@ def check_train_step(train_step, batch: int = 6, rate_d: float = 0.5, rate_g: fl
                             "Fix: return (d_loss, g_loss), in that order, as computed in the step.")
     passed(f"train_step on {batch} images: one step of d_optimizer on d_loss, then one of g_optimizer on g_loss, "
            "weight for weight.")
+
+
+# -- Section 6: training with the learner's own step --------------------------------------------
+
+def your_step_gan(step, generator, discriminator, latent_dim: int, seed: int | None = None,
+                  average_decay: float | None = None):
+    """A :class:`gankit.trainer.GAN` whose training step is ``step``, the learner's ``train_step`` (TensorFlow).
+
+    ``step(real_images, generator, discriminator, g_optimizer, d_optimizer, latent_dim)``
+    returns ``(d_loss, g_loss)``. Keras's ``fit`` compiles the whole step with ``tf.function``
+    (pass ``step`` already wrapped in ``tf.function`` or not: nested, it runs as one graph).
+    After each step the trainer keeps the averaged generator, as ``GAN`` does, and takes one
+    more look, in inference mode, at the real batch and at fresh fakes to report
+    ``d_accuracy`` (the learner's step returns only the losses). Everything else (``compile``,
+    ``train``, the callbacks, ``sampler``) is ``GAN``'s.
+    """
+    import keras
+    from keras import ops
+
+    from gankit.trainer import GAN
+
+    if keras.backend.backend() != "tensorflow":
+        raise ValueError(f"your train_step uses tf.GradientTape, so it runs on TensorFlow only, and this kernel runs "
+                         f"{keras.backend.backend()!r}. Fix: train with gankit.trainer.GAN, whose step does the same "
+                         "on every backend.")
+
+    class YourStepGAN(GAN):
+        def train_step(self, data):
+            real = ops.cast(keras.utils.unpack_x_y_sample_weight(data)[0], self.generator.compute_dtype)
+            d_loss, g_loss = step(real, self.generator, self.discriminator, self.g_optimizer, self.d_optimizer,
+                                  self.latent_dim)
+            if self.average_generator is not None:
+                decay = self.average_decay
+                for average, weight in zip(self.average_generator.weights, self.generator.weights):
+                    if "float" in str(average.dtype):
+                        average.assign(decay * average + (1.0 - decay) * ops.cast(weight, average.dtype))
+                    else:
+                        average.assign(weight)
+            n = ops.shape(real)[0]
+            noise = keras.random.normal((n, self.latent_dim), seed=self.seed_generator)
+            scores = self.discriminator(ops.concatenate([real, self.generator(noise, training=False)], axis=0),
+                                        training=False)
+            correct = ops.concatenate([scores[:n] > 0.0, scores[n:] <= 0.0], axis=0)
+            values = (d_loss, g_loss, ops.mean(ops.cast(correct, "float32")))
+            for tracker, value in zip((self.d_loss_tracker, self.g_loss_tracker, self.d_accuracy_tracker), values):
+                tracker.update_state(value)
+            return {tracker.name: tracker.result()
+                    for tracker in (self.d_loss_tracker, self.g_loss_tracker, self.d_accuracy_tracker)}
+
+    return YourStepGAN(generator, discriminator, latent_dim, seed=seed, average_decay=average_decay)
+
+
+# -- Section 10: short runs of broken recipes -----------------------------------------------------
+
+class ShortRun:
+    """What a short training run left: ``steps`` (per-step losses), ``samples`` (16 digits) and ``title``."""
+
+    def __init__(self, title: str, steps: dict, samples: np.ndarray):
+        self.title, self.steps, self.samples = title, steps, samples
+
+    def last(self, name: str, n: int = 20) -> float:
+        """The mean of ``name`` over the last ``n`` steps (NaN if it went NaN)."""
+        values = np.asarray(self.steps.get(name, [np.nan]), dtype="float64")[-n:]
+        return float(values.mean())
+
+    def first_nan(self) -> int | None:
+        """The first step (from 1) whose losses were NaN, or None."""
+        for name in ("d_loss", "g_loss"):
+            values = np.asarray(self.steps.get(name, []), dtype="float64")
+            bad = np.flatnonzero(~np.isfinite(values))
+            if bad.size:
+                return int(bad[0]) + 1
+        return None
+
+    def __repr__(self) -> str:
+        text = (f"{self.title}: {len(self.steps.get('d_loss', []))} steps, last d_loss {self.last('d_loss'):.3f}, "
+                f"g_loss {self.last('g_loss'):.3f}")
+        if not np.all(np.isfinite(self.samples)):
+            return text + f"; the losses turned NaN at step {self.first_nan()} and so did every sample"
+        spread = float(np.std(self.samples, axis=0).mean())
+        return (text + f"; pixels from {self.samples.min():.2f} to {self.samples.max():.2f}, "
+                f"spread between samples {spread:.3f}")
+
+
+def short_run(title: str, generator, discriminator, images, steps: int, *, d_loss_fn=None, g_loss_fn=None,
+              d_learning_rate: float = 2e-4, g_learning_rate: float = 2e-4, batch_size: int = 64,
+              seed: int = 0) -> ShortRun:
+    """Train ``generator`` and ``discriminator`` for ``steps`` steps with the package's ``GAN`` step.
+
+    The losses default to the course's; pass others (or odd learning rates, or odd
+    images) to see what a broken recipe does. Returns a :class:`ShortRun` with 16
+    samples from fixed noise.
+    """
+    import keras
+
+    from gankit.callbacks import LossHistory
+    from gankit.trainer import GAN
+
+    latent_dim = int(generator.input_shape[-1])
+    images = np.asarray(images, dtype="float32")[: steps * batch_size]
+    if len(images) < batch_size:
+        raise ValueError(f"{len(images)} images make no batch of {batch_size}. Fix: pass more images or a "
+                         "smaller batch_size.")
+    gan = GAN(generator, discriminator, latent_dim, seed=seed)
+    gan.compile(keras.optimizers.Adam(d_learning_rate, beta_1=0.5), keras.optimizers.Adam(g_learning_rate, beta_1=0.5),
+                d_loss_fn=d_loss_fn, g_loss_fn=g_loss_fn)
+    history = LossHistory()
+    # gan.fit, not gankit.trainer.train: train refuses images outside [-1, 1], and one recipe needs them.
+    gan.fit(images, batch_size=batch_size, epochs=1, shuffle=False, callbacks=[history], verbose=0)
+    noise = keras.random.normal((16, latent_dim), seed=seed + 1)
+    samples = to_numpy(generator(noise, training=False))
+    return ShortRun(title, history.steps, samples)
+
+
+def show_run(run: ShortRun, axes=None, samples: int = 16):
+    """Plot a :class:`ShortRun`: its two losses (with log 2) beside its first ``samples`` samples (16 or 4)."""
+    import matplotlib.pyplot as plt
+
+    from gankit.plots import show_images
+
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(8, 2.6), gridspec_kw={"width_ratios": [1.6, 1]})
+    left, right = axes
+    for name in ("d_loss", "g_loss"):
+        values = np.asarray(run.steps.get(name, []), dtype="float64")
+        left.plot(np.arange(1, len(values) + 1), values, label=name, linewidth=1)
+    left.axhline(np.log(2), color="grey", linestyle=":", linewidth=1, label="log 2")
+    left.set_xlabel("step")
+    left.set_title(run.title, fontsize=10)
+    left.legend(fontsize=8)
+    shown = run.samples[:samples]
+    if not np.all(np.isfinite(shown)):
+        right.text(0.5, 0.5, "the samples are NaN", ha="center", va="center")
+        right.set_axis_off()
+    else:
+        show_images(np.clip(shown, -1, 1), rows=int(round(np.sqrt(len(shown)))), title=f"{len(shown)} samples",
+                    ax=right)
+    return axes
