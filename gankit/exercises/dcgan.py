@@ -559,12 +559,16 @@ def short_run(title: str, generator, discriminator, images, steps: int, *, d_los
 
 
 def show_run(run: ShortRun, axes=None, samples: int = 16):
-    """Plot a :class:`ShortRun`: its two losses (with log 2) beside its first ``samples`` samples (16 or 4)."""
+    """Plot a :class:`ShortRun`: its two losses (with log 2) beside its first ``samples`` samples (16 or 4).
+
+    Without ``axes`` it draws a new figure, shows it and prints the run's last losses.
+    """
     import matplotlib.pyplot as plt
 
     from gankit.plots import show_images
 
-    if axes is None:
+    own_figure = axes is None
+    if own_figure:
         _, axes = plt.subplots(1, 2, figsize=(8, 2.6), gridspec_kw={"width_ratios": [1.6, 1]})
     left, right = axes
     for name in ("d_loss", "g_loss"):
@@ -581,4 +585,7 @@ def show_run(run: ShortRun, axes=None, samples: int = 16):
     else:
         show_images(np.clip(shown, -1, 1), rows=int(round(np.sqrt(len(shown)))), title=f"{len(shown)} samples",
                     ax=right)
+    if own_figure:
+        plt.show()
+        print(run)
     return axes
