@@ -35,24 +35,33 @@ def _widths(size: str):
 
 
 def dcgan_generator(latent_dim: int = 100, size: str = "small", channels: int = 1,
-                    name: str = "generator") -> keras.Model:
-    """A DCGAN generator: noise of width ``latent_dim`` -> images (28, 28, channels) in [-1, 1]."""
+                    name: str = "generator", kernel_size: int = 5, batch_norm: bool = True) -> keras.Model:
+    """A DCGAN generator: noise of width ``latent_dim`` -> images (28, 28, channels) in [-1, 1].
+
+    ``kernel_size`` is that of every transposed convolution. Notebook 02's "misbehaves"
+    section uses 3, which with stride 2 overlaps unevenly and paints a checkerboard.
+    ``batch_norm=False`` leaves batch normalisation out (the same section needs a generator
+    that still works when every noise vector in a batch is the same).
+    """
     widths, _ = _widths(size)
     model = keras.Sequential(name=name)
     model.add(keras.Input((latent_dim,)))
-    model.add(layers.Dense(7 * 7 * widths[0], use_bias=False))  # bias is redundant before batch norm
-    model.add(layers.BatchNormalization())
+    model.add(layers.Dense(7 * 7 * widths[0], use_bias=not batch_norm))  # bias is redundant before batch norm
+    if batch_norm:
+        model.add(layers.BatchNormalization())
     model.add(layers.ReLU())
     model.add(layers.Reshape((7, 7, widths[0])))
     # Extra stride-1 blocks keep 7x7; the last two doublings reach 14x14 and 28x28.
     for width in widths[1:-1]:
-        model.add(layers.Conv2DTranspose(width, 5, strides=1, padding="same", use_bias=False))
-        model.add(layers.BatchNormalization())
+        model.add(layers.Conv2DTranspose(width, kernel_size, strides=1, padding="same", use_bias=not batch_norm))
+        if batch_norm:
+            model.add(layers.BatchNormalization())
         model.add(layers.ReLU())
-    model.add(layers.Conv2DTranspose(widths[-1], 5, strides=2, padding="same", use_bias=False))
-    model.add(layers.BatchNormalization())
+    model.add(layers.Conv2DTranspose(widths[-1], kernel_size, strides=2, padding="same", use_bias=not batch_norm))
+    if batch_norm:
+        model.add(layers.BatchNormalization())
     model.add(layers.ReLU())
-    model.add(layers.Conv2DTranspose(channels, 5, strides=2, padding="same", activation="tanh"))
+    model.add(layers.Conv2DTranspose(channels, kernel_size, strides=2, padding="same", activation="tanh"))
     return model
 
 
