@@ -337,11 +337,3 @@ def train(gan: GAN, images, epochs: int, batch_size: int = 64, *, seed: int = 0,
             break  # a callback asked to stop
     return history
 
-
-def __getattr__(name):
-    """``from gankit.trainer import TogglingGAN`` still works: the class lives in :mod:`gankit.bench`."""
-    if name == "TogglingGAN":
-        from gankit.bench import TogglingGAN
-
-        return TogglingGAN
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

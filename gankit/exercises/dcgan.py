@@ -467,26 +467,17 @@ def your_step_gan(step, generator, discriminator, latent_dim: int, seed: int | N
 
     class YourStepGAN(GAN):
         def train_step(self, data):
-            real = ops.cast(keras.utils.unpack_x_y_sample_weight(data)[0], self.generator.compute_dtype)
+            real = self.prepare_batch(data)
             d_loss, g_loss = step(real, self.generator, self.discriminator, self.g_optimizer, self.d_optimizer,
                                   self.latent_dim)
-            if self.average_generator is not None:
-                decay = self.average_decay
-                for average, weight in zip(self.average_generator.weights, self.generator.weights):
-                    if "float" in str(average.dtype):
-                        average.assign(decay * average + (1.0 - decay) * ops.cast(weight, average.dtype))
-                    else:
-                        average.assign(weight)
+            self.after_updates(real)  # the averaged generator, kept as GAN keeps it
             n = ops.shape(real)[0]
-            noise = keras.random.normal((n, self.latent_dim), seed=self.seed_generator)
-            scores = self.discriminator(ops.concatenate([real, self.generator(noise, training=False)], axis=0),
-                                        training=False)
-            correct = ops.concatenate([scores[:n] > 0.0, scores[n:] <= 0.0], axis=0)
-            values = (d_loss, g_loss, ops.mean(ops.cast(correct, "float32")))
-            for tracker, value in zip((self.d_loss_tracker, self.g_loss_tracker, self.d_accuracy_tracker), values):
-                tracker.update_state(value)
-            return {tracker.name: tracker.result()
-                    for tracker in (self.d_loss_tracker, self.g_loss_tracker, self.d_accuracy_tracker)}
+            scores = self.discriminator(ops.concatenate([real, self.generator(self._noise(real), training=False)],
+                                                        axis=0), training=False)
+            values = {"d_loss": d_loss, "g_loss": g_loss, "d_accuracy": self._accuracy(scores[:n], scores[n:])}
+            for name, tracker in self.trackers.items():
+                tracker.update_state(values[name])
+            return {name: tracker.result() for name, tracker in self.trackers.items()}
 
     return YourStepGAN(generator, discriminator, latent_dim, seed=seed, average_decay=average_decay)
 
