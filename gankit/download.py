@@ -24,7 +24,9 @@ Only the standard library is used (``urllib``), so this module works without ext
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import functools
 import hashlib
 import os
 import pathlib
@@ -272,6 +274,30 @@ def _safe_target(root: pathlib.Path, member_name: str) -> pathlib.Path:
     return target
 
 
+@contextlib.contextmanager
+def _open_archive(archive: pathlib.Path):
+    """The members of a zip or tar archive as ``(name, is_dir, open_member)``; links refused."""
+    if zipfile.is_zipfile(archive):
+        with zipfile.ZipFile(archive) as bundle:
+            members = []
+            for member in bundle.infolist():
+                mode = member.external_attr >> 16
+                if mode and (mode & 0o170000) == 0o120000:
+                    raise UnsafeArchive(f"member {member.filename!r} is a symbolic link")
+                members.append((member.filename, member.is_dir(), functools.partial(bundle.open, member)))
+            yield members
+    elif tarfile.is_tarfile(archive):
+        with tarfile.open(archive) as bundle:
+            members = []
+            for member in bundle.getmembers():
+                if not (member.isfile() or member.isdir()):
+                    raise UnsafeArchive(f"member {member.name!r} is a link or special file")
+                members.append((member.name, member.isdir(), functools.partial(bundle.extractfile, member)))
+            yield members
+    else:
+        raise UnsafeArchive(f"{archive} is neither a zip nor a tar archive")
+
+
 def unpack(archive: str | os.PathLike, dest: str | os.PathLike) -> pathlib.Path:
     """Unpack a ``.zip``, ``.tar``, ``.tar.gz`` or ``.tgz`` into the folder ``dest``, safely.
 
@@ -284,39 +310,15 @@ def unpack(archive: str | os.PathLike, dest: str | os.PathLike) -> pathlib.Path:
     dest.parent.mkdir(parents=True, exist_ok=True)
     work = pathlib.Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent)).resolve()
     try:
-        if zipfile.is_zipfile(archive):
-            with zipfile.ZipFile(archive) as bundle:
-                members = bundle.infolist()
-                for member in members:
-                    mode = member.external_attr >> 16
-                    if mode and (mode & 0o170000) == 0o120000:
-                        raise UnsafeArchive(f"member {member.filename!r} is a symbolic link")
-                    _safe_target(work, member.filename)
-                for member in members:
-                    target = _safe_target(work, member.filename)
-                    if member.is_dir():
-                        target.mkdir(parents=True, exist_ok=True)
-                        continue
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    with bundle.open(member) as src, open(target, "wb") as out:
-                        shutil.copyfileobj(src, out, CHUNK)
-        elif tarfile.is_tarfile(archive):
-            with tarfile.open(archive) as bundle:
-                members = bundle.getmembers()
-                for member in members:
-                    if not (member.isfile() or member.isdir()):
-                        raise UnsafeArchive(f"member {member.name!r} is a link or special file")
-                    _safe_target(work, member.name)
-                for member in members:
-                    target = _safe_target(work, member.name)
-                    if member.isdir():
-                        target.mkdir(parents=True, exist_ok=True)
-                        continue
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    with bundle.extractfile(member) as src, open(target, "wb") as out:
-                        shutil.copyfileobj(src, out, CHUNK)
-        else:
-            raise UnsafeArchive(f"{archive} is neither a zip nor a tar archive")
+        with _open_archive(archive) as members:
+            targets = [(_safe_target(work, name), is_dir, open_member) for name, is_dir, open_member in members]
+            for target, is_dir, open_member in targets:  # every member checked above, before anything is written
+                if is_dir:
+                    target.mkdir(parents=True, exist_ok=True)
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with open_member() as src, open(target, "wb") as out:
+                    shutil.copyfileobj(src, out, CHUNK)
         if dest.exists():
             shutil.rmtree(dest)
         os.replace(work, dest)
