@@ -204,8 +204,9 @@ class _AllPlayers(keras.optimizers.Optimizer):
     It takes no step itself (each player's optimizer steps in :func:`minimize`); it exists
     so that ``optimizer.variables`` lists every player's optimizer state, which the JAX
     trainer carries in and out of the compiled step and a checkpoint saves. The list is
-    this optimizer's own two variables, then each player's, in order: the layout of
-    ``keras.optimizers.MultiOptimizer`` (Keras 3.15+), which older Keras lacks.
+    this optimizer's own two variables, then each player's, in the order the game's
+    weights first meet them: the layout of ``keras.optimizers.MultiOptimizer`` (Keras
+    3.15+, which older Keras lacks), so that checkpoints written with it still load.
     """
 
     def __init__(self, optimizers, owner):
@@ -268,7 +269,8 @@ class Game(keras.Model):
         if idle:
             raise ValueError(f"no player trains {', '.join(idle[:3])}{' ...' if len(idle) > 3 else ''}. Fix: give "
                              f"them to a player, or set trainable = False on the model that holds them.")
-        everyone = _AllPlayers(optimizers, owner)
+        in_model_order = _unique([owner[id(v)] for v in self.trainable_variables] + optimizers)
+        everyone = _AllPlayers(in_model_order, owner)
         self.built = True  # the players' models are built; fit need not call the game on a sample batch
         super().compile(optimizer=everyone, **kwargs)
         everyone.build(self.trainable_variables)

@@ -252,9 +252,10 @@ def test_a_game_trains_without_keras_multi_optimizer(monkeypatch):
     d_opt, g_opt = keras.optimizers.Adam(1e-2), keras.optimizers.Adam(2e-2)
     gan.compile(d_opt, g_opt)
     everyone = gan.optimizer.variables
-    # Its own step count and learning rate, then D's state, then G's: MultiOptimizer's order (old checkpoints load).
+    # Its own step count and learning rate, then the players' state in the order of the game's weights (G's come
+    # first): the layout of MultiOptimizer, so that checkpoints written with it still load.
     assert len(everyone) == 2 + len(d_opt.variables) + len(g_opt.variables)
-    assert [id(v) for v in everyone[2:]] == [id(v) for v in d_opt.variables + g_opt.variables]
+    assert [id(v) for v in everyone[2:]] == [id(v) for v in g_opt.variables + d_opt.variables]
     before = [ops.convert_to_numpy(v) for v in everyone]
     condition, target = domains(16)
     gan.fit(condition, target, batch_size=8, epochs=1, shuffle=False, verbose=0)
