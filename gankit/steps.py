@@ -198,14 +198,43 @@ class Player:
     loss: Callable
 
 
+class _AllPlayers(keras.optimizers.Optimizer):
+    """The players' optimizers as one, for Keras's trainer: a :class:`Game`'s ``optimizer``.
+
+    It takes no step itself (each player's optimizer steps in :func:`minimize`); it exists
+    so that ``optimizer.variables`` lists every player's optimizer state, which the JAX
+    trainer carries in and out of the compiled step and a checkpoint saves. The list is
+    this optimizer's own two variables, then each player's, in the order the game's
+    weights first meet them: the layout of ``keras.optimizers.MultiOptimizer`` (Keras
+    3.15+, which older Keras lacks), so that checkpoints written with it still load.
+    """
+
+    def __init__(self, optimizers, owner):
+        super().__init__(learning_rate=0.0, name="players")
+        self.optimizers, self._owner = list(optimizers), dict(owner)  # owner: id(variable) -> its optimizer
+
+    @property
+    def variables(self):
+        return self._variables[:] + [v for optimizer in self.optimizers for v in optimizer.variables]
+
+    def apply(self, grads, trainable_variables=None):
+        raise NotImplementedError("a Game's players step their own optimizers, in Game.play.")
+
+    def finalize_variable_values(self, var_list):
+        """At the end of ``fit``: each player's optimizer finalizes its variables (e.g. with ``use_ema``)."""
+        for optimizer in self.optimizers:
+            optimizer.finalize_variable_values([v for v in var_list if self._owner.get(id(v)) is optimizer])
+
+
 class Game(keras.Model):
     """A Keras model whose training step updates its players in order: ``fit`` trains them all.
 
     A variant implements :meth:`players` (the players, in update order: discriminators
     before generators) and, if the batch needs it, :meth:`prepare_batch`. Later players
     see the weights the earlier ones just updated. :meth:`compile_players` builds each
-    player's optimizer and hands them all to Keras as one, so that its JAX trainer
-    carries their state in and out of the step. :meth:`track` names the logged values to average.
+    player's optimizer and hands them all to Keras as one (:class:`_AllPlayers`), so that
+    its JAX trainer carries their state in and out of the step. :meth:`track` names the
+    logged values to average.
     """
 
     def players(self) -> list[Player]:
@@ -240,10 +269,8 @@ class Game(keras.Model):
         if idle:
             raise ValueError(f"no player trains {', '.join(idle[:3])}{' ...' if len(idle) > 3 else ''}. Fix: give "
                              f"them to a player, or set trainable = False on the model that holds them.")
-        if not hasattr(keras.optimizers, "MultiOptimizer"):
-            raise ValueError(f"Keras {keras.__version__} has no keras.optimizers.MultiOptimizer, which gankit's "
-                             f"trainer needs. Fix: pip install -U keras (3.15 is tested).")
-        everyone = keras.optimizers.MultiOptimizer(lambda v: owner[id(v)])
+        in_model_order = _unique([owner[id(v)] for v in self.trainable_variables] + optimizers)
+        everyone = _AllPlayers(in_model_order, owner)
         self.built = True  # the players' models are built; fit need not call the game on a sample batch
         super().compile(optimizer=everyone, **kwargs)
         everyone.build(self.trainable_variables)

@@ -241,3 +241,27 @@ def test_games_refuse_shared_optimizers_idle_weights_and_non_scalar_losses():
     condition, target = domains(8)
     with pytest.raises(ValueError, match="keras.ops.mean"):
         gan.fit(condition, target, batch_size=8, epochs=1, verbose=0)
+
+
+def test_a_game_trains_without_keras_multi_optimizer(monkeypatch):
+    """Keras before 3.15 (Colab, Python 3.10) has no MultiOptimizer: a Game must not need it, and its
+    ``optimizer.variables`` (what the JAX step carries and a checkpoint saves) must hold every player's state."""
+    monkeypatch.delattr(keras.optimizers, "MultiOptimizer", raising=False)
+    seed_everything(0)
+    gan = ToyPix2Pix()
+    d_opt, g_opt = keras.optimizers.Adam(1e-2), keras.optimizers.Adam(2e-2)
+    gan.compile(d_opt, g_opt)
+    everyone = gan.optimizer.variables
+    # Its own step count and learning rate, then the players' state in the order of the game's weights (G's come
+    # first): the layout of MultiOptimizer, so that checkpoints written with it still load.
+    assert len(everyone) == 2 + len(d_opt.variables) + len(g_opt.variables)
+    assert [id(v) for v in everyone[2:]] == [id(v) for v in g_opt.variables + d_opt.variables]
+    before = [ops.convert_to_numpy(v) for v in everyone]
+    condition, target = domains(16)
+    gan.fit(condition, target, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    assert int(d_opt.iterations) == int(g_opt.iterations) == 2
+    after = [ops.convert_to_numpy(v) for v in gan.optimizer.variables]
+    moved_state = [v.name for v, a, b in zip(everyone, before, after) if not np.array_equal(a, b)]
+    assert moved_state == [v.name for v in everyone[2:] if v.name != "learning_rate"], "the players' state must move"
+    with pytest.raises(NotImplementedError, match="own optimizers"):
+        gan.optimizer.apply([], [])
