@@ -20,4 +20,15 @@ def seed_everything(seed: int = 42) -> int:
     random.seed(seed)
     np.random.seed(seed)
     keras.utils.set_random_seed(seed)
+    # keras.random draws without a seed come from one global SeedGenerator. Keras 3.15 drops it
+    # in set_random_seed so that it restarts from the new seed; older Keras (Colab's, Python
+    # 3.10's) keeps the old one, so a second seed_everything would not repeat the draws.
+    try:
+        from keras.src.backend.common import global_state
+        from keras.src.random import seed_generator
+
+        name = getattr(seed_generator, "GLOBAL_SEED_GENERATOR", "global_seed_generator")
+        global_state.set_global_attribute(name, None)
+    except (ImportError, AttributeError):  # a Keras whose internals moved: nothing to drop
+        pass
     return seed
