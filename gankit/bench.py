@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import pathlib
+import shutil
 import sys
 import tempfile
 import time
@@ -318,71 +319,48 @@ def time_to_quality(target: float = 0.8, min_classes: int = 9, batch_size: int =
 
 def run_notebook(path, profile: str = "standard", parameters: dict | None = None, kernel: str | None = None,
                  output=None) -> dict:
-    """Execute a course notebook with papermill under ``profile``; print wall time and what it recorded.
+    """Execute a course notebook under ``profile`` (:func:`gankit.run.run_notebook`); print wall time and records.
 
     It runs in a scratch folder, so the files a notebook writes (sample grids, GIFs,
-    checkpoints) never land next to the source notebook.
+    checkpoints) never land next to the source notebook; ``output`` keeps the executed notebook.
+    No quality bar is checked here: ``python -m gankit.run`` does that.
     """
-    import papermill
-
-    from gankit.report import RECORD_ENV, read_records
+    from gankit import run
 
     path = pathlib.Path(path)
     if not path.is_file():
         raise ValueError(f"{path} does not exist. Fix: pass the path of a notebook, "
                          f"e.g. solutions/01_mlp_gan/01_mlp_gan.ipynb.")
-    with tempfile.TemporaryDirectory() as tmp:
-        records = pathlib.Path(tmp) / "records.jsonl"
-        output = output or pathlib.Path(tmp) / path.name
-        previous = os.environ.get(RECORD_ENV)
-        os.environ[RECORD_ENV] = str(records)  # the kernel inherits it; gankit.report.record writes there
-        try:
-            start = time.perf_counter()
-            papermill.execute_notebook(str(path), str(output), parameters={"profile": profile, **(parameters or {})},
-                                       kernel_name=kernel, cwd=tmp, progress_bar=False)
-            wall = time.perf_counter() - start
-        finally:
-            if previous is None:
-                os.environ.pop(RECORD_ENV, None)
-            else:
-                os.environ[RECORD_ENV] = previous
-        recorded = read_records(records)
     backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+    with tempfile.TemporaryDirectory() as tmp:
+        result = run.run_notebook(path.stem, path, tmp, profile=profile, backend=backend, parameters=parameters,
+                                  kernel=kernel, bars={path.stem: {}})
+        if output is not None:
+            shutil.copyfile(pathlib.Path(tmp) / path.stem / result["executed_notebook"], output)
+    if result["status"] == "error":
+        raise RuntimeError(result["failures"][0])
+    wall = result["wall_seconds"]
     print(f"{path} under profile '{profile}' ({backend}): {wall:.1f} s wall clock")
-    for name, value in recorded.items():
+    for name, value in result["records"].items():
         print(f"  {name}: {value}")
-    return {"wall_seconds": wall, "records": recorded}
-
-
-def _parse_value(text: str):
-    """A ``-p name=value`` value: a number or JSON if it parses, else the string."""
-    import json
-
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
+    return {"wall_seconds": wall, "records": result["records"]}
 
 
 def main(argv=None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["notebook"]:
+        from gankit.run import parameter as run_parameter
+
         parser = argparse.ArgumentParser(prog="python -m gankit.bench notebook",
                                          description="Run a course notebook with papermill and report its records.")
         parser.add_argument("path")
         parser.add_argument("--profile", default="standard", choices=("smoke", "standard", "full"))
         parser.add_argument("-p", "--parameter", action="append", default=[], metavar="NAME=VALUE",
-                            help="another notebook parameter, e.g. -p epochs=3")
+                            type=run_parameter, help="another notebook parameter, e.g. -p epochs=3")
         parser.add_argument("--kernel", default=None, help="Jupyter kernel name (default: the notebook's own)")
         parser.add_argument("--output", default=None, help="keep the executed notebook here")
         args = parser.parse_args(argv[1:])
-        parameters = {}
-        for item in args.parameter:
-            name, sep, value = item.partition("=")
-            if not sep:
-                parser.error(f"-p {item!r}: write NAME=VALUE")
-            parameters[name] = _parse_value(value)
-        run_notebook(args.path, args.profile, parameters, args.kernel, args.output)
+        run_notebook(args.path, args.profile, dict(args.parameter), args.kernel, args.output)
         return
     parser = argparse.ArgumentParser(prog="python -m gankit.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--batch-size", type=int, default=64)

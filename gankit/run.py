@@ -270,8 +270,7 @@ def run_notebook(name: str, path, out, profile: str = "smoke", backend: str = "t
     The returned dict holds ``status`` ("passed", "error" or "missed bars"), ``failures``
     (messages that name the notebook, the metric, the bar and the value), ``records``
     (what the notebook recorded), ``wall_seconds``, ``machine`` and the files written.
-    ``gankit.bench.run_notebook`` runs a notebook too, but in a scratch folder that is
-    removed afterwards; the runner keeps that folder, because it holds the sample images.
+    ``gankit.bench.run_notebook`` calls it on a scratch folder that it removes afterwards.
     """
     import papermill
 
@@ -520,7 +519,8 @@ def write_gallery(result_dirs, gallery=GALLERY, images=GALLERY_IMAGES, note: str
 
 # -- command line ------------------------------------------------------------------------------
 
-def _parameter(text: str):
+def parameter(text: str):
+    """A ``-p NAME=VALUE`` argument as ``(name, value)``: the value as JSON if it parses, else the text."""
     name, sep, value = text.partition("=")
     if not sep or not name:
         raise argparse.ArgumentTypeError(f"-p {text!r}: write NAME=VALUE, e.g. -p epochs=3")
@@ -540,7 +540,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", default=None, help="result folder (default build/notebook-runs/PROFILE-BACKEND)")
     parser.add_argument("--bars", default=None, help=f"bars file (default ${BARS_ENV} or {BARS_FILE})")
     parser.add_argument("--notebooks-dir", default=None, help="where the notebook folders are (default solutions/)")
-    parser.add_argument("-p", "--parameter", action="append", default=[], type=_parameter, metavar="NAME=VALUE",
+    parser.add_argument("-p", "--parameter", action="append", default=[], type=parameter, metavar="NAME=VALUE",
                         help="another notebook parameter for every notebook, e.g. -p seed=7")
     parser.add_argument("--kernel", default="python3", help="Jupyter kernel (default python3)")
     parser.add_argument("--timeout", type=float, default=None, help="seconds one cell may take (default: no limit)")
