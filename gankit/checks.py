@@ -7,6 +7,8 @@ a failed test) whose message says what was expected and what was found.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from .utils import to_numpy  # noqa: F401  (notebooks import it from here)
@@ -16,8 +18,15 @@ class ExerciseError(AssertionError):
     """An exercise answer is wrong; the message says how."""
 
 
-def _shape_text(shape) -> str:
+def shape_text(shape) -> str:
+    """A shape as a learner reads it in Keras's summaries: ``(None, 28, 28, 1)``."""
     return "(" + ", ".join("None" if d is None else str(d) for d in shape) + (",)" if len(shape) == 1 else ")")
+
+
+def error_text(error: BaseException, limit: int = 300) -> str:
+    """An exception's message on one line, without terminal colour codes, cut to ``limit`` characters."""
+    text = " ".join(re.sub(r"\x1b\[[0-9;]*m", "", str(error)).split())
+    return text if len(text) <= limit else text[:limit] + " ..."
 
 
 def check_shape(value, expected, what: str = "output") -> None:
@@ -26,7 +35,7 @@ def check_shape(value, expected, what: str = "output") -> None:
     expected = tuple(expected)
     same = len(shape) == len(expected) and all(e is None or s == e for s, e in zip(shape, expected))
     if not same:
-        raise ExerciseError(f"{what} has shape {_shape_text(shape)}, expected {_shape_text(expected)}")
+        raise ExerciseError(f"{what} has shape {shape_text(shape)}, expected {shape_text(expected)}")
 
 
 def check_model_io(model, input_shape, output_shape, name: str = "model") -> None:
@@ -38,14 +47,14 @@ def check_model_io(model, input_shape, output_shape, name: str = "model") -> Non
     got_in = tuple(model.input_shape)[1:] if hasattr(model, "input_shape") else None
     if got_in is not None and got_in != tuple(input_shape):
         raise ExerciseError(
-            f"{name} input has shape {_shape_text((None,) + got_in)}, expected {_shape_text((None,) + tuple(input_shape))}"
+            f"{name} input has shape {shape_text((None,) + got_in)}, expected {shape_text((None,) + tuple(input_shape))}"
         )
     probe = np.zeros((2,) + tuple(input_shape), dtype="float32")
     out = to_numpy(model(probe, training=False))
     if out.shape[1:] != tuple(output_shape):
         raise ExerciseError(
-            f"{name} output has shape {_shape_text((None,) + out.shape[1:])}, "
-            f"expected {_shape_text((None,) + tuple(output_shape))}"
+            f"{name} output has shape {shape_text((None,) + out.shape[1:])}, "
+            f"expected {shape_text((None,) + tuple(output_shape))}"
         )
 
 
@@ -65,7 +74,7 @@ def check_close(value, expected, what: str = "value", rtol: float = 1e-4, atol: 
     if got.shape != want.shape and got.size == want.size == 1:
         got, want = got.reshape(()), want.reshape(())
     if got.shape != want.shape:
-        raise ExerciseError(f"{what} has shape {_shape_text(got.shape)}, expected {_shape_text(want.shape)}")
+        raise ExerciseError(f"{what} has shape {shape_text(got.shape)}, expected {shape_text(want.shape)}")
     if not np.allclose(got, want, rtol=rtol, atol=atol, equal_nan=False):
         index = np.unravel_index(np.argmax(np.abs(got - want)), got.shape) if got.ndim else ()
         where = f" at index {tuple(int(i) for i in index)}" if got.ndim else ""

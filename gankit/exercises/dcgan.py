@@ -17,7 +17,7 @@ import re
 
 import numpy as np
 
-from gankit.checks import ExerciseError, check_close, passed, to_numpy, weights_of
+from gankit.checks import ExerciseError, check_close, error_text, passed, shape_text, to_numpy, weights_of
 
 IMAGE = (28, 28, 1)
 
@@ -36,22 +36,12 @@ def _kinds(model) -> list[str]:
     return [type(layer).__name__ for layer in layers_of(model)]
 
 
-def _plain(error: BaseException, limit: int = 300) -> str:
-    """An exception's text without terminal colour codes, cut to ``limit`` characters."""
-    text = re.sub(r"\x1b\[[0-9;]*m", "", str(error)).strip()
-    return text if len(text) <= limit else text[:limit] + " ..."
-
-
 def _softplus(x):
     return np.logaddexp(0.0, np.asarray(x, dtype="float64"))
 
 
 def _sigmoid(x):
     return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype="float64")))
-
-
-def _shape(shape) -> str:
-    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
 
 
 # -- Exercise 1: the generator ------------------------------------------------------------------
@@ -78,10 +68,10 @@ def _build_generator(build_generator, width: int):
     except (NotImplementedError, ExerciseError):
         raise
     except Exception as error:
-        text = _plain(error, 2000)
+        text = error_text(error, 2000)
         if "reshape" in text.lower() or "total size" in text.lower():
             raise ExerciseError(_reshape_message(width, text)) from None
-        raise ExerciseError(f"build_generator({width}) raised {type(error).__name__}: {_plain(error)}. "
+        raise ExerciseError(f"build_generator({width}) raised {type(error).__name__}: {error_text(error)}. "
                             "Fix: start with keras.Input((latent_dim,)) and check each layer's output shape "
                             "against the table.") from None
     if not isinstance(G, keras.Model):
@@ -91,7 +81,7 @@ def _build_generator(build_generator, width: int):
 
 
 def _size_message(G, got) -> str:
-    said = f"the generator makes images of shape {_shape((None,) + tuple(got))}, expected {_shape((None,) + IMAGE)}"
+    said = f"the generator makes images of shape {shape_text((None,) + tuple(got))}, expected {shape_text((None,) + IMAGE)}"
     valid = [layer.name for layer in layers_of(G)
              if type(layer).__name__ in ("Conv2DTranspose", "Conv2D") and getattr(layer, "padding", "") == "valid"]
     if valid and tuple(got[:2]) != IMAGE[:2]:
@@ -114,7 +104,7 @@ def check_generator(build_generator, latent_dim: int = 100, noise_scale: float =
     G, fake = _build_generator(build_generator, latent_dim)
     width = tuple(G.input_shape)[1:] if hasattr(G, "input_shape") else (latent_dim,)
     if width != (latent_dim,):
-        raise ExerciseError(f"build_generator({latent_dim}) takes noise of shape {_shape((None,) + width)}, "
+        raise ExerciseError(f"build_generator({latent_dim}) takes noise of shape {shape_text((None,) + width)}, "
                             f"expected (None, {latent_dim}). Fix: use the latent_dim argument as the input's "
                             "width, keras.Input((latent_dim,)), not a fixed number.")
     if fake.shape[1:] != IMAGE:
@@ -152,7 +142,7 @@ def check_discriminator(build_discriminator, batch: int = 2) -> None:
     except (NotImplementedError, ExerciseError):
         raise
     except Exception as error:
-        raise ExerciseError(f"build_discriminator() raised {type(error).__name__}: {_plain(error)}. "
+        raise ExerciseError(f"build_discriminator() raised {type(error).__name__}: {error_text(error)}. "
                             "Fix: start with keras.Input((28, 28, 1)), the shape of one image.") from None
     if not isinstance(D, keras.Model):
         raise ExerciseError(f"build_discriminator() returned a {type(D).__name__}, not a Keras model. "
@@ -203,7 +193,7 @@ def _one_number(fn, name: str, *args) -> float:
     except (NotImplementedError, ExerciseError):
         raise
     except Exception as error:
-        raise ExerciseError(f"{name} raised {type(error).__name__}: {_plain(error)}. Fix: work on the tensors "
+        raise ExerciseError(f"{name} raised {type(error).__name__}: {error_text(error)}. Fix: work on the tensors "
                             "with keras.ops (ops.binary_crossentropy, ops.ones_like, ops.mean).") from None
     array = to_numpy(value)
     if array.size != 1:
@@ -333,7 +323,7 @@ def _run_step(train_step, real, rate_d: float, rate_g: float, seed: int):
     except (NotImplementedError, ExerciseError):
         raise
     except Exception as error:
-        text = _plain(error)
+        text = error_text(error)
         if "no gradients provided" in text.lower():
             d_moved = any(not np.array_equal(a, b) for a, b in zip(start[1], weights_of(D)))
             if d_moved:

@@ -14,7 +14,7 @@ import re
 
 import numpy as np
 
-from gankit.checks import ExerciseError, check_model_io, passed, to_numpy, weights_of
+from gankit.checks import ExerciseError, check_model_io, error_text, passed, to_numpy, weights_of
 
 REAL_LABEL = 0.9  # one-sided label smoothing, as the exercise asks
 RUNS_FILE = pathlib.Path(__file__).with_name("mlp_gan_runs.npz")
@@ -201,10 +201,6 @@ def compiled_tiny_gan(latent_dim: int = 4, size: int = 16, learning_rate: float 
     return generator, discriminator, gan
 
 
-def _plain(error: Exception) -> str:
-    return " ".join(re.sub(r"\x1b\[[0-9;]*m", "", str(error)).split())[:200]
-
-
 def check_train_step(train_step, latent_dim: int = 4, size: int = 16, n: int = 8) -> None:
     """``train_step(real_images, generator, discriminator, gan, latent_dim)``: one round of the game.
 
@@ -236,7 +232,7 @@ def check_train_step(train_step, latent_dim: int = 4, size: int = 16, n: int = 8
     except (ExerciseError, NotImplementedError):
         raise
     except Exception as error:
-        text = _plain(error)
+        text = error_text(error, 200)
         if re.search(r"\b100\b", text) or "shape" in text.lower() or "incompatible" in text.lower():
             raise ExerciseError(f"train_step(..., latent_dim={latent_dim}) raised {type(error).__name__}: {text}. The "
                                 "noise has the wrong width (a fixed 100?) for a generator of "
