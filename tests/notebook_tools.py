@@ -12,8 +12,14 @@ SOLUTIONS = ROOT / "solutions"
 COURSE = ROOT / "course"
 
 
-def assignments() -> list[str]:
+def notebooks() -> list[str]:
+    """Every notebook folder in solutions/, graded or not (the appendices have no exercises)."""
     return sorted(p.name for p in SOLUTIONS.iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
+
+
+def assignments() -> list[str]:
+    """The notebook folders that carry graded exercises (the ones nbgrader grades)."""
+    return [name for name in notebooks() if cell_points(name)]
 
 
 def notebook_path(assignment: str, root: pathlib.Path = SOLUTIONS) -> pathlib.Path:

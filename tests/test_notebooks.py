@@ -14,9 +14,7 @@ import os
 import pytest
 
 from gankit import run
-from notebook_tools import assignments
-
-BACKEND_NEUTRAL = {"00_cook_and_critic", "01_mlp_gan", "02_dcgan"}
+from notebook_tools import notebooks
 
 
 def suite_command(assignment: str, out) -> list[str]:
@@ -43,9 +41,9 @@ RECORD_SHAPE = {"02_dcgan": _shape_02}
 
 
 def _cases():
-    for name in assignments():
-        marks = [pytest.mark.slow] + ([pytest.mark.backends] if name in BACKEND_NEUTRAL else [])
-        yield pytest.param(name, marks=marks, id=name)
+    # every notebook runs under TensorFlow and again under JAX (the 'backends' mark)
+    for name in notebooks():
+        yield pytest.param(name, marks=[pytest.mark.slow, pytest.mark.backends], id=name)
 
 
 @pytest.mark.parametrize("assignment", list(_cases()))

@@ -9,9 +9,9 @@ import pytest
 
 import gankit
 from autograder.release import _toml, colab_url, course_location, setup_cell_source, sync_sources
-from notebook_tools import COURSE, ROOT, SOLUTIONS, assignments, nbgrader_meta, notebook_path
+from notebook_tools import COURSE, ROOT, SOLUTIONS, notebooks, nbgrader_meta, notebook_path
 
-NOTEBOOKS = [notebook_path(a) for a in assignments()]
+NOTEBOOKS = [notebook_path(a) for a in notebooks()]
 PYPROJECT = _toml(ROOT / "pyproject.toml")  # tomllib, or tomli on Python 3.10
 
 
@@ -165,7 +165,7 @@ def test_run_outputs_next_to_a_source_notebook_are_not_released(tmp_path):
     # nbval and Jupyter run a notebook in its own folder; what it writes under runs/ stays out of course/
     from autograder.release import build_release
 
-    stray = SOLUTIONS / assignments()[0] / "runs" / "epoch_0001.png"
+    stray = SOLUTIONS / notebooks()[0] / "runs" / "epoch_0001.png"
     created = not stray.parent.exists()
     stray.parent.mkdir(exist_ok=True)
     stray.write_bytes(b"not a release file")

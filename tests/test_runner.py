@@ -13,7 +13,7 @@ import yaml
 
 import test_notebooks
 from gankit import run
-from notebook_tools import ROOT, assignments
+from notebook_tools import ROOT, notebooks
 
 WORKFLOW = ROOT / ".github" / "workflows" / "ci.yml"
 
@@ -27,7 +27,7 @@ RECORDED_02 = {"backend": "tensorflow", "final_d_loss": 0.637, "final_g_loss": 0
 
 def test_every_notebook_has_bars_for_every_profile_and_the_file_is_well_formed():
     bars = run.load_bars()
-    for name in assignments():
+    for name in notebooks():
         assert name in bars, f"{name} has no entry in {run.BARS_FILE}"
         assert bars[name].get("headline"), f"{name}: the gallery needs a headline list"
         assert bars[name].get("any") or all(bars[name].get(p) for p in run.PROFILES), name
@@ -164,7 +164,7 @@ def test_the_gallery_labels_command_profile_and_hardware_and_keeps_images_small(
 def test_the_committed_gallery_has_provenance_and_small_images():
     text = (ROOT / "docs" / "gallery.md").read_text()
     assert "docs/gallery.md" in (ROOT / "README.md").read_text(), "the README links the gallery"
-    for name in assignments():
+    for name in notebooks():
         assert f"## {name}: profile" in text, f"the gallery has no entry for {name}"
     entries = text.count(": profile `")
     assert text.count("- Command: `python -m gankit.run") == entries
