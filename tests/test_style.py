@@ -115,15 +115,21 @@ def test_the_judge_is_cached_and_reloads_unchanged(monet_judge):
     assert stored
 
 
-def test_a_read_only_cache_only_warns_once(monet_judge, tmp_path, monkeypatch):
+def test_an_unwritable_cache_trains_in_memory_with_one_warning(monet_judge, tmp_path, monkeypatch):
     blocker = tmp_path / "not-a-folder"
-    blocker.write_text("a file where the cache folder should be")
+    blocker.write_text("a file where the cache folder should be: nothing can be written under it")
+    monkeypatch.setenv("GANKIT_CACHE", str(blocker))
     monkeypatch.setattr(style, "_warned_read_only", False)
-    with pytest.warns(UserWarning, match="could not cache the Monet judge"):
-        style._store(monet_judge, blocker / "style" / "judge.npz")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        judge = style.monet_judge()
+    messages = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+    assert len(messages) == 1 and "cannot be written" in messages[0], messages
+    assert judge.test_errors == monet_judge.test_errors
+    assert np.allclose(judge.weights, monet_judge.weights)
     with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        style._store(monet_judge, blocker / "style" / "judge.npz")  # no second warning, no crash
+        warnings.simplefilter("error")  # the second failure to store stays quiet
+        style._store(judge, blocker / "style" / "judge.npz")
 
 
 def test_a_damaged_cache_file_is_retrained(monet_judge, tmp_path, monkeypatch):
