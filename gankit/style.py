@@ -5,10 +5,11 @@ module answers both with numbers that are checked before they are trusted:
 
 * :func:`monet_judge` trains (once, then loads from the cache) a :class:`MonetJudge` on the
   **training** split of monet2photo: hand-made colour and brushstroke statistics at several
-  scales (:func:`features`), a ridge-regularised logistic regression on them, and an
-  *in-distribution gate*: an image whose statistics lie far from every Monet training painting
-  (noise, an untrained generator's output) is not called Monet, however its texture looks.
-  The judge reports its accuracy on the test split, which it never trains on.
+  scales (:func:`features`) and, on them, a ridge-regularised logistic regression "Monet or
+  photo", a second one "real picture or noise-like junk" (trained against :func:`junk_images`)
+  and an *in-distribution gate*: an image whose statistics lie far from the Monet training
+  paintings is not called Monet, however its texture looks. The judge reports its accuracy on
+  the test split, which it never trains on.
 * :func:`baselines` makes what a translation must beat from the same photos: the untranslated
   photo, a blurred photo, and a photo whose colours are matched to Monet's palette.
 * :func:`report` puts the translation and the baselines in one table: the share read as Monet,
@@ -17,7 +18,7 @@ module answers both with numbers that are checked before they are trusted:
 
 Why features and not a CNN: a small CNN trained on the 120 + 120 shared images reached 65-78%
 test accuracy and called an untrained generator's noise "Monet" 90-100% of the time. The
-statistics below reach about 90% and the gate rejects noise; ``docs/style_judge.md`` has the
+statistics below reach about 90%, and the junk classifier and the gate reject noise; ``docs/style_judge.md`` has the
 measurements. Images are float ``(n, height, width, 3)`` in [-1, 1], any resolution (resized to
 ``judge.size`` inside). Only NumPy and Pillow are used: every backend gets the same numbers.
 """
@@ -37,10 +38,12 @@ from PIL import Image, ImageFilter
 from gankit import quality
 from gankit.data import DataError
 
-FEATURE_VERSION = 1  # bump when features() or the training changes: old cache entries are ignored
+FEATURE_VERSION = 2  # bump when features() or the training changes: old cache entries are ignored
 PENALTIES = (1.0, 3.0, 10.0, 30.0, 100.0)  # ridge strengths tried by cross-validation
 FOLDS = 5
 CROPS = 2  # random crops (75-100% of the side) per training image, besides the image and its mirror
+JUNK_FRACTION = 0.5  # synthetic junk images (junk_images) per real training image and view
+NATURAL_PENALTY = 10.0  # ridge strength of the real-image-or-junk classifier
 GATE_SHRINK = 0.3  # covariance shrinkage towards a multiple of the identity (120 paintings, ~90 features)
 GATE_MARGIN = 1.5  # a painting is in distribution up to 1.5 x the 99th percentile of held-out distances
 
@@ -87,9 +90,9 @@ def _log(x) -> np.ndarray:
 
 
 def features(images, size: int = 64) -> np.ndarray:
-    """Colour and brushstroke statistics of each image, ``(n, 89)``, measured at ``size`` px.
+    """Colour and brushstroke statistics of each image, ``(n, 92)``, measured at ``size`` px.
 
-    * colour (40): histograms of saturation (8 bins) and value (8), a hue histogram weighted
+    * colour (43): histograms of saturation (8 bins) and value (8), a hue histogram weighted
       by saturation (12), mean and spread of R, G, B, saturation, value and the two opponent
       channels (red-green, yellow-blue), and Hasler and Suesstrunk's colourfulness;
     * brushwork (49): for 4 Laplacian-pyramid levels, the detail energy (raw and relative to
@@ -97,7 +100,8 @@ def features(images, size: int = 64) -> np.ndarray:
       paintings: texture everywhere) and the detail energy of the two colour channels; the
       contrast; quantiles of the gradient magnitude and the share of flat pixels; the
       orientation coherence of the structure tensor and a histogram of edge orientations;
-      quantiles of the local contrast in 8x8 patches.
+      the correlation of neighbouring pixels in the luminance and colour channels (near 1 for
+      paintings and photos, near 0 for noise); quantiles of the local contrast in 8x8 patches.
     """
     rgb = (quality.resize(images, size).astype(np.float64) + 1.0) / 2.0
     n = len(rgb)
@@ -142,6 +146,14 @@ def features(images, size: int = 64) -> np.ndarray:
     out.append(np.stack([coherence.mean(1), (coherence * trace).sum(1) / (trace.sum(1) + 1e-9)], 1))
     orientation = (np.arctan2(_flat(dy), _flat(dx)) % np.pi) / np.pi
     out.append(_histogram(orientation, 8, magnitude))
+    correlation = []
+    for plane in (y, red_green, yellow_blue):  # neighbour correlation: near 1 for paintings and photos, 0 for noise
+        centred = plane - plane.mean(axis=(1, 2), keepdims=True)
+        variance = (centred ** 2).mean(axis=(1, 2)) + 1e-6
+        across = (centred[:, :, 1:] * centred[:, :, :-1]).mean(axis=(1, 2))
+        down = (centred[:, 1:] * centred[:, :-1]).mean(axis=(1, 2))
+        correlation.append((across + down) / (2 * variance))
+    out.append(np.stack(correlation, 1))
     m = size // 8
     patches = y[:, :m * 8, :m * 8].reshape(n, m, 8, m, 8).std(axis=(2, 4)).reshape(n, -1)
     out.append(_log(np.quantile(patches, [0.1, 0.25, 0.5, 0.75, 0.9], axis=1).T))
@@ -187,11 +199,11 @@ def _distance(z: np.ndarray, centre: np.ndarray, precision: np.ndarray) -> np.nd
 
 @dataclasses.dataclass
 class MonetJudge:
-    """Reads images as Monet paintings or not: a style classifier behind an in-distribution gate.
+    """Reads images as Monet paintings or not: a style classifier behind two checks.
 
-    ``monet_probability`` = the classifier's probability x the gate, where the gate is 1 for
-    images whose features lie within ``threshold`` (Mahalanobis distance) of the Monet training
-    paintings and falls smoothly to 0 beyond. ``accuracy`` is measured on the test split
+    ``monet_probability`` = P(Monet rather than photo) x P(a real picture rather than junk) x
+    the gate, where the gate is 1 for images whose features lie within ``threshold``
+    (Mahalanobis distance) of the Monet training paintings and falls smoothly to 0 beyond. ``accuracy`` is measured on the test split
     (``test_errors`` wrong out of ``test_count``); ``cv_accuracy`` by cross-validation on the
     training split, which chose ``penalty``.
     """
@@ -199,7 +211,8 @@ class MonetJudge:
     size: int
     mean: np.ndarray
     scale: np.ndarray
-    weights: np.ndarray  # logistic regression on standardised features, bias last
+    weights: np.ndarray  # Monet or photo: logistic regression on standardised features, bias last
+    natural: np.ndarray  # a real image (painting or photo) or junk: the same kind of regression
     centre: np.ndarray  # the gate: Monet's standardised training features
     precision: np.ndarray
     threshold: float
@@ -214,10 +227,21 @@ class MonetJudge:
     def _z(self, images) -> np.ndarray:
         return (features(images, self.size) - self.mean) / self.scale
 
+    @staticmethod
+    def _logistic(z: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-np.clip(np.c_[z, np.ones(len(z))] @ weights, -500, 500)))
+
+    def _gate(self, z: np.ndarray) -> np.ndarray:
+        distance = _distance(z, self.centre, self.precision)
+        return 1.0 / (1.0 + np.exp(np.clip((distance - self.threshold) / (0.05 * self.threshold), -500, 500)))
+
     def style_probability(self, images) -> np.ndarray:
-        """The classifier's probability of "Monet" per image, before the gate."""
-        z = self._z(images)
-        return 1.0 / (1.0 + np.exp(-(np.c_[z, np.ones(len(z))] @ self.weights)))
+        """The style classifier's probability of "Monet" (rather than photo) per image, alone."""
+        return self._logistic(self._z(images), self.weights)
+
+    def natural_probability(self, images) -> np.ndarray:
+        """Probability that each image is a real picture (painting or photo) rather than noise-like junk."""
+        return self._logistic(self._z(images), self.natural)
 
     def distance(self, images) -> np.ndarray:
         """Mahalanobis distance of each image's features to the Monet training paintings."""
@@ -225,15 +249,14 @@ class MonetJudge:
 
     def in_distribution(self, images) -> np.ndarray:
         """The gate per image: 1 near Monet's paintings, 1/2 at ``threshold``, towards 0 beyond."""
-        return 1.0 / (1.0 + np.exp((self.distance(images) - self.threshold) / (0.05 * self.threshold)))
+        return self._gate(self._z(images))
+
+    def _score(self, z: np.ndarray) -> np.ndarray:
+        return self._logistic(z, self.weights) * self._logistic(z, self.natural) * self._gate(z)
 
     def monet_probability(self, images) -> np.ndarray:
-        """Probability that each image is a Monet painting, in [0, 1]: style x in-distribution."""
-        z = self._z(images)
-        style = 1.0 / (1.0 + np.exp(-(np.c_[z, np.ones(len(z))] @ self.weights)))
-        gate = 1.0 / (1.0 + np.exp((_distance(z, self.centre, self.precision) - self.threshold)
-                                   / (0.05 * self.threshold)))
-        return style * gate
+        """Probability that each image is a Monet painting, in [0, 1]: style x natural x in-distribution."""
+        return self._score(self._z(images))
 
     def reads_as_monet(self, images) -> float:
         """The share of images whose Monet probability is at least 1/2."""
@@ -278,12 +301,38 @@ def _augmented(images: np.ndarray, rng: np.random.Generator, size: int) -> list[
     return views
 
 
+def junk_images(n: int, rng: np.random.Generator, photos: np.ndarray, size: int = 64) -> np.ndarray:
+    """Synthetic images that are not Monet paintings, for the judge's "not Monet" side.
+
+    Colour noise drawn at a random resolution (a quarter of ``size`` to twice it, then resized,
+    so both blotchy and fine), uniform or tanh-squashed Gaussian with a random tint and contrast,
+    and half of the time blended into one of ``photos`` (60-90% noise). Without them a linear
+    classifier extrapolates "more texture than a photo" to "Monet" and calls noise a painting.
+    """
+    out = np.empty((n, size, size, 3), np.float32)
+    for i in range(n):
+        side = int(rng.choice([size // 4, size // 2, size, 2 * size]))
+        if rng.random() < 0.5:
+            noise = rng.uniform(-1, 1, (side, side, 3))
+        else:
+            tint = rng.normal(0, 0.7, 3)
+            noise = np.tanh(tint + rng.uniform(0.5, 3.0) * rng.normal(0, 1, (side, side, 3)))
+        noise = quality.resize(noise, size)[0]
+        if rng.random() < 0.5:
+            mix = rng.uniform(0.6, 0.9)
+            noise = (1 - mix) * photos[rng.integers(len(photos))] + mix * noise
+        out[i] = np.clip(noise, -1, 1)
+    return out
+
+
 def train_judge(monet, photos, size: int = 64, seed: int = 0) -> MonetJudge:
     """Train a :class:`MonetJudge` on training images only (float NHWC in [-1, 1]).
 
     Every image contributes itself, its mirror image and random crops; the ridge strength is
     chosen by ``FOLDS``-fold cross-validation over images (all views of an image stay in one
-    fold), and the gate's threshold from the same folds' held-out Monet distances.
+    fold), and the gate's threshold from the same folds' held-out Monet distances. The junk
+    classifier sees all real views against ``JUNK_FRACTION`` junk images per image and view.
+    ``cv_accuracy`` is the whole judge's (all three parts refitted without the held-out fold).
     """
     start = time.perf_counter()
     monet, photos = quality.as_images(monet, "monet"), quality.as_images(photos, "photos")
@@ -293,9 +342,12 @@ def train_judge(monet, photos, size: int = 64, seed: int = 0) -> MonetJudge:
     rng = np.random.default_rng(seed)
     views_a = np.stack([features(v, size) for v in _augmented(monet, rng, size)])  # (views, n, d)
     views_b = np.stack([features(v, size) for v in _augmented(photos, rng, size)])
+    photos_small = quality.resize(photos, size)
+    per_view = max(1, int(JUNK_FRACTION * (len(monet) + len(photos))))
+    junk = np.concatenate([features(junk_images(per_view, rng, photos_small, size), size) for _ in range(len(views_b))])
     everything = np.concatenate([views_a.reshape(-1, views_a.shape[-1]), views_b.reshape(-1, views_b.shape[-1])])
     mean, scale = everything.mean(0), everything.std(0) + 1e-8
-    za, zb = (views_a - mean) / scale, (views_b - mean) / scale
+    za, zb, zj = (views_a - mean) / scale, (views_b - mean) / scale, (junk - mean) / scale
     folds_a = rng.permutation(np.arange(len(monet)) % FOLDS)
     folds_b = rng.permutation(np.arange(len(photos)) % FOLDS)
 
@@ -306,25 +358,35 @@ def train_judge(monet, photos, size: int = 64, seed: int = 0) -> MonetJudge:
         return z, labels, train_a.reshape(-1, za.shape[-1])
 
     correct = {penalty: 0 for penalty in PENALTIES}
-    held_out = []
+    held_out, folds = [], []
     for fold in range(FOLDS):
         z, labels, train_a = split(fold)
         test_a, test_b = za[0, folds_a == fold], zb[0, folds_b == fold]  # the original views only
-        w = None
+        natural = _fit_logistic(np.concatenate([z, zj]), np.r_[np.ones(len(z)), np.zeros(len(zj))], NATURAL_PENALTY)
+        gate = _gate_model(train_a)
+        styles, w = {}, None
         for penalty in sorted(PENALTIES, reverse=True):  # each fit starts from the more penalised one
             w = _fit_logistic(z, labels, penalty, start=w)
+            styles[penalty] = w
             correct[penalty] += int((np.c_[test_a, np.ones(len(test_a))] @ w >= 0).sum()
                                     + (np.c_[test_b, np.ones(len(test_b))] @ w < 0).sum())
-        held_out.append(_distance(test_a, *_gate_model(train_a)))
+        held_out.append(_distance(test_a, *gate))
+        folds.append((test_a, test_b, styles, natural, gate))
     penalty = max(PENALTIES, key=lambda p: (correct[p], p))  # ties: the stronger penalty
-    z = np.concatenate([za.reshape(-1, za.shape[-1]), zb.reshape(-1, zb.shape[-1])])
+    threshold = float(GATE_MARGIN * np.quantile(np.concatenate(held_out), 0.99))
+    cv_correct = 0  # the whole judge (style x natural x gate) on each held-out fold
+    for test_a, test_b, styles, natural, gate in folds:
+        fold_judge = MonetJudge(size, mean, scale, styles[penalty], natural, *gate, threshold, np.zeros((2, 3)),
+                                penalty, 0.0)
+        cv_correct += int((fold_judge._score(test_a) >= 0.5).sum() + (fold_judge._score(test_b) < 0.5).sum())
+    real = np.concatenate([za.reshape(-1, za.shape[-1]), zb.reshape(-1, zb.shape[-1])])
     labels = np.r_[np.ones(za.shape[0] * za.shape[1]), np.zeros(zb.shape[0] * zb.shape[1])]
+    natural = _fit_logistic(np.concatenate([real, zj]), np.r_[np.ones(len(real)), np.zeros(len(zj))], NATURAL_PENALTY)
     centre, precision = _gate_model(za.reshape(-1, za.shape[-1]))
     palette = np.stack([monet.mean(axis=(0, 1, 2)), monet.std(axis=(0, 1, 2))])
-    return MonetJudge(size=size, mean=mean, scale=scale, weights=_fit_logistic(z, labels, penalty), centre=centre,
-                      precision=precision, threshold=float(GATE_MARGIN * np.quantile(np.concatenate(held_out), 0.99)),
-                      palette=palette, penalty=penalty, cv_accuracy=correct[penalty] / (len(monet) + len(photos)),
-                      train_seconds=time.perf_counter() - start)
+    return MonetJudge(size=size, mean=mean, scale=scale, weights=_fit_logistic(real, labels, penalty), natural=natural,
+                      centre=centre, precision=precision, threshold=threshold, palette=palette, penalty=penalty,
+                      cv_accuracy=cv_correct / (len(monet) + len(photos)), train_seconds=time.perf_counter() - start)
 
 
 def evaluate(judge: MonetJudge, monet, photos) -> MonetJudge:
@@ -358,7 +420,7 @@ def _warn_read_only(message: str) -> None:
         _warned_read_only = True
 
 
-def _load_split(root: pathlib.Path, split: str, size: int) -> tuple[np.ndarray, np.ndarray]:
+def _load_split(root: pathlib.Path, split: str, size: int, limit: int | None) -> tuple[np.ndarray, np.ndarray]:
     """Both domains of one split as uint8 arrays, through the image cache when it can be written.
 
     A read-only cache (the grading sandbox) that lacks these images is not an error: the files
@@ -367,14 +429,14 @@ def _load_split(root: pathlib.Path, split: str, size: int) -> tuple[np.ndarray, 
     from gankit import images
 
     try:
-        return images.load_unpaired(root, split, size)
+        return images.load_unpaired(root, split, size, limit=limit)
     except OSError as error:
         _warn_read_only(f"the image cache {images.cache_dir()} cannot be written ({error}); the Monet judge "
                         f"decodes its images in memory and is trained again next time")
     domains = []
     for domain in "AB":
         decoded = []
-        for path in images.list_images(root / f"{split}{domain}"):
+        for path in images.list_images(root / f"{split}{domain}")[:limit]:
             try:
                 decoded.append(images.read_image(path, size))
             except images.BadImage as bad:
@@ -397,18 +459,21 @@ def _store(judge: MonetJudge, path: pathlib.Path) -> None:
                         f"trained again next time")
 
 
-def monet_judge(root=None, size: int = 64, seed: int = 0, *, cache: bool = True) -> MonetJudge:
+def monet_judge(root=None, size: int = 64, seed: int = 0, *, limit: int | None = 500, cache: bool = True) -> MonetJudge:
     """The Monet judge of monet2photo: trained on ``trainA`` (paintings) and ``trainB`` (photos).
 
     ``root`` defaults to ``gankit.data.image_dataset("monet2photo")``. The trained judge is
     cached under ``gankit.images.cache_dir()/style``, keyed by the training images' pixels,
     ``size`` and ``seed``, so a second call only loads it. Its ``accuracy`` is measured on
-    ``testA`` and ``testB`` (when present), which training never sees.
+    ``testA`` and ``testB`` (when present), which training never sees. ``limit`` keeps at
+    most that many images per domain and split (the full archive has 6,287 training photos:
+    the first 500 of each domain, in sorted order, train in seconds and keep the classes
+    balanced; the course's subset has 120).
     """
     from gankit import data, images
 
     root = pathlib.Path(root) if root is not None else data.image_dataset("monet2photo")
-    monet, photos = _load_split(root, "train", size)
+    monet, photos = _load_split(root, "train", size, limit)
     path = _cache_path(monet, photos, size, seed)
     if cache and path.is_file():
         try:
@@ -418,7 +483,7 @@ def monet_judge(root=None, size: int = 64, seed: int = 0, *, cache: bool = True)
             warnings.warn(f"retraining the Monet judge: its cache file {path} is damaged ({error})", stacklevel=2)
     judge = train_judge(images.to_tanh_range(monet), images.to_tanh_range(photos), size, seed)
     if (root / "testA").is_dir() and (root / "testB").is_dir():
-        test_a, test_b = _load_split(root, "test", size)
+        test_a, test_b = _load_split(root, "test", size, limit)
         evaluate(judge, images.to_tanh_range(test_a), images.to_tanh_range(test_b))
     else:
         warnings.warn(f"{root} has no testA/ and testB/: the Monet judge's accuracy is not measured", stacklevel=2)
