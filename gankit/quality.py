@@ -80,7 +80,7 @@ def resize(images, size: int) -> np.ndarray:
     out = np.empty((len(images), size, size, images.shape[-1]), np.float32)
     for i, image in enumerate(images):
         for c in range(images.shape[-1]):
-            plane = Image.fromarray(image[..., c].astype(np.float32), mode="F")
+            plane = Image.fromarray(np.ascontiguousarray(image[..., c], dtype=np.float32))  # mode "F"
             out[i, ..., c] = np.asarray(plane.resize((size, size), Image.Resampling.BILINEAR))
     return np.clip(out, -1.0, 1.0)
 
