@@ -195,7 +195,7 @@ def check_unet(unet, image_size: int = 32, levels: int = 3, width: int = 4) -> N
             name, _, made = done[-1]
             level = name[2:]
             raise ExerciseError(f"the U-Net fails right after {name}, which makes {_size(made)}: the tensor joined to "
-                                f"it has another height and width ({error_text(error, 160)}). That skip belongs "
+                                f"it has another height and width. That skip belongs "
                                 f"to another level: {name} must be joined with down{level}'s output "
                                 f"({_size(skip_shapes['down' + level])}). {rule}") from None
         raise ExerciseError(f"unet raised {type(error).__name__}: {error_text(error)}. {rule}") from None
