@@ -75,3 +75,22 @@ def test_generator_learns_from_its_l1_term():
     gan.compile(keras.optimizers.SGD(0.0), pix2pix.adam(1e-2))
     history = gan.fit(condition, target, batch_size=4, epochs=15, verbose=0).history
     assert history["l1"][-1] < 0.7 * history["l1"][0], history["l1"]
+
+
+def test_the_exercise_unet_parts_wired_skip_first_compute_the_package_unet():
+    """What notebook 04's Exercise 2 wires is blocks.unet_generator: the same layers, the same numbers."""
+    from gankit.exercises import pix2pix as exercises
+
+    down, up, out = exercises.unet_parts(image_size=32, levels=3, width=4)
+    unet = pix2pix.blocks.unet_generator(32, levels=3, width=4, dropout=0.0)
+    convs = {layer.name: layer for layer in unet.layers if "conv" in layer.name}
+    pairs = [(step, convs[f"down{i}_conv"]) for i, step in enumerate(down, start=1)]
+    pairs += [(step, convs[f"{step.name}_conv"]) for step in up] + [(out, convs["out_conv"])]
+    for step, conv in pairs:  # give the package's U-Net the parts' weights
+        (mine,) = [layer for layer in step.layers if layer.weights]
+        conv.set_weights(mine.get_weights())
+    x = np.random.default_rng(0).uniform(-1, 1, (2, 32, 32, 3)).astype("float32")
+    right = numpy_of(unet(x, training=False))
+    np.testing.assert_allclose(numpy_of(exercises.wire_unet(x, down, up, out)), right, atol=1e-5)
+    swapped = numpy_of(exercises.wire_unet(x, down, up, out, skip_first=False))
+    assert np.abs(swapped - right).max() > 1e-3  # the order of a join changes what the next step computes

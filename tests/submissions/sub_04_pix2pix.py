@@ -1,0 +1,127 @@
+"""Realistic wrong answers for notebook 04 (pix2pix); see tests/test_autograde.py.
+
+Each entry replaces one solution cell (`cell`, its grade_id) with `source`. Graded, the
+notebook must lose exactly the points of the test cells in `loses`, and the feedback must
+contain `says`; its visible check (the call in CHECKS, run in the fast tier by
+tests/test_visible_checks.py) must fail with a message that contains `visible`.
+"""
+
+ASSIGNMENT = "04_pix2pix"
+
+PRELUDE = '''
+import keras
+import numpy as np
+from keras import ops
+from gankit.exercises import pix2pix as exercises
+'''
+
+CHECKS = {
+    "ex_split_pair": "exercises.check_split_pair(split_pair)",
+    "ex_unet": "exercises.check_unet(unet)",
+    "ex_discriminator_input": "exercises.check_discriminator_input(discriminator_input)",
+    "ex_generator_loss": "exercises.check_generator_loss(generator_loss)",
+}
+
+WRONG = [
+    dict(
+        name="halves_swapped",
+        cell="ex_split_pair",
+        source='''def split_pair(pair):
+    width = pair.shape[1]
+    photo, edge = pair[:, :width // 2], pair[:, width // 2:]  # the photo is on the left?
+    return edge, photo
+''',
+        loses=["test_split_pair"],
+        says="swapped",
+        visible="halves swapped",
+    ),
+    dict(
+        name="split_top_bottom",
+        cell="ex_split_pair",
+        source='''def split_pair(pair):
+    height = pair.shape[0]
+    return pair[:height // 2], pair[height // 2:]
+''',
+        loses=["test_split_pair"],
+        says="top from bottom",
+        visible="top from bottom",
+    ),
+    dict(
+        name="skip_after_the_decoder_output",
+        cell="ex_unet",
+        source='''def unet(images, down, up, out):
+    x, skips = images, []
+    for step in down:
+        x = step(x)
+        skips.append(x)
+    for step, skip in zip(up, reversed(skips[:-1])):
+        x = step(x)
+        x = ops.concatenate([x, skip], axis=-1)  # decoder output first
+    return out(x)
+''',
+        loses=["test_unet"],
+        says="wrong order",
+        visible="joined in the wrong order",
+    ),
+    dict(
+        name="skips_not_reversed",
+        cell="ex_unet",
+        source='''def unet(images, down, up, out):
+    x, skips = images, []
+    for step in down:
+        x = step(x)
+        skips.append(x)
+    for step, skip in zip(up, skips[:-1]):  # finest skip first: down1 meets up2
+        x = step(x)
+        x = ops.concatenate([skip, x], axis=-1)
+    return out(x)
+''',
+        loses=["test_unet"],
+        says="belongs to another level",
+        visible="must be joined with down2",
+    ),
+    dict(
+        name="target_alone",
+        cell="ex_discriminator_input",
+        source='''def discriminator_input(edges, photos):
+    return photos  # the discriminator judges the photo
+''',
+        loses=["test_discriminator_input"],
+        says="photo alone",
+        visible="returns the photo alone",
+    ),
+    dict(
+        name="batch_axis",
+        cell="ex_discriminator_input",
+        source='''def discriminator_input(edges, photos):
+    return ops.concatenate([edges, photos], axis=0)
+''',
+        loses=["test_discriminator_input"],
+        says="batch axis",
+        visible="batch axis",
+    ),
+    dict(
+        name="l1_against_the_input",
+        cell="ex_generator_loss",
+        source='''def generator_loss(fake_scores, fake, edges, photos, l1_weight=100.0):
+    gan = ops.mean(ops.binary_crossentropy(ops.ones_like(fake_scores), fake_scores, from_logits=True))
+    l1 = ops.mean(ops.abs(fake - edges))  # distance to the input
+    return gan + l1_weight * l1
+''',
+        loses=["test_generator_loss"],
+        says="input",
+        visible="compares the generated photo with the input",
+    ),
+    dict(
+        name="weight_on_the_gan_term",
+        cell="ex_generator_loss",
+        source='''def generator_loss(fake_scores, fake, edges, photos, l1_weight=100.0):
+    gan = ops.mean(ops.binary_crossentropy(ops.ones_like(fake_scores), fake_scores, from_logits=True))
+    l1 = ops.mean(ops.abs(fake - photos))
+    return l1_weight * gan + l1
+''',
+        loses=["test_generator_loss"],
+        says="multiplies the gan term",
+        visible="multiplies the gan term instead of the l1 term",
+    ),
+]
