@@ -70,6 +70,11 @@ class ConditionalGAN(GAN):
     def _build_parts(self) -> None:
         from gankit.checks import error_text
 
+        for part, takes in ((self.generator, "[noise, labels]"), (self.discriminator, "[images, labels]")):
+            if len(getattr(part, "inputs", None) or []) != 2:
+                raise ValueError(f"the {part.name} must take two inputs, {takes}; it takes "
+                                 f"{len(getattr(part, 'inputs', None) or [])}. Fix: build it with "
+                                 f"gankit.conditional.conditional_{'generator' if part is self.generator else 'discriminator'}.")
         probe_noise = ops.zeros((2, self.latent_dim))
         probe_labels = ops.convert_to_tensor(np.array([0, self.num_classes - 1], "int32"))
         try:
