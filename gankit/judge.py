@@ -258,6 +258,19 @@ def judge_digits(images, judge=None, threshold: float = 0.9, min_share: float = 
     )
 
 
+def conditional_accuracy(images, labels, judge=None) -> float:
+    """Share of ``images`` that the judge reads as the class in ``labels`` (its top guess).
+
+    For a class-conditional generator, ``labels`` are the classes it was asked for: 1.0 means
+    every digit is the digit requested, 0.1 is what a generator that ignores the label scores.
+    """
+    labels = np.asarray(labels).reshape(-1)
+    if len(labels) != len(images):
+        raise ValueError(f"{len(images)} images but {len(labels)} labels. Fix: pass the class asked for, one per image.")
+    predicted = predict_probabilities(images, judge).argmax(axis=1)
+    return float((predicted == labels).mean())
+
+
 if __name__ == "__main__":
     import argparse
 

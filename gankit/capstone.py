@@ -1,0 +1,334 @@
+"""Notebook 05's study: do GAN images help a classifier that has only a few labelled digits?
+
+The pieces, in the order the study uses them:
+
+* :func:`small_labelled_set` -- ``n`` training digits per class, chosen by a seed; the full
+  10,000-digit test set is only ever used to score a finished classifier (nothing is tuned on it);
+* :func:`augment` -- classic augmentation for digits: small shifts, small rotations, a little
+  noise, and never a flip (a mirrored 2 is no digit, a 6 turned upside down is a 9);
+* :func:`mix` -- the real set plus ``ratio`` times as many synthetic images, each with its own label;
+* :func:`build_classifier` and :func:`train_classifier` -- one small CNN, trained for a fixed
+  number of steps whatever the size of its training set, so that every arm gets the same budget;
+* :func:`sweep` -- the four arms, (a) real only, (b) real + classic augmentation, (c) real + GAN
+  images, (d) real + both, at each ratio of synthetic to real images, over several seeds;
+  returns the table (mean and standard deviation of test accuracy per arm and ratio);
+* :func:`plot_table` -- accuracy against ratio, with error bars;
+* :func:`verdict` and :func:`conclusion` -- what the table says, as numbers and as a sentence.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+ARMS = {  # key: what the plot and the sentence call it
+    "real": "real only",
+    "augmented": "real + classic augmentation",
+    "gan": "real + GAN images",
+    "both": "real + both",
+}
+NUM_CLASSES = 10
+
+
+# -- the data ------------------------------------------------------------------------------------
+
+def small_labelled_set(images, labels, per_class: int, seed: int = 0):
+    """``per_class`` images of each class, drawn without replacement by ``seed``; returns ``(images, labels)``.
+
+    The result is sorted by nothing: the order is random too, fixed by ``seed``.
+    """
+    images, labels = np.asarray(images), np.asarray(labels).reshape(-1)
+    rng = np.random.default_rng(seed)
+    chosen = []
+    for digit in range(NUM_CLASSES):
+        where = np.flatnonzero(labels == digit)
+        if len(where) < per_class:
+            raise ValueError(f"only {len(where)} images of class {digit}, fewer than per_class={per_class}.")
+        chosen.append(rng.choice(where, per_class, replace=False))
+    order = rng.permutation(np.concatenate(chosen))
+    return images[order].astype("float32"), labels[order].astype("int32")
+
+
+# -- arm (b): classic augmentation ---------------------------------------------------------------
+
+def augment(images, seed: int = 0, shift: float = 0.1, degrees: float = 10.0, noise: float = 0.1):
+    """A randomly shifted (up to ``shift`` of the side), rotated (up to ``degrees``) and noisy copy of ``images``.
+
+    Images in [-1, 1], shape (n, 28, 28, 1); the uncovered border is filled with -1, the
+    background, and the result is clipped back to [-1, 1]. No flips: for digits a flip
+    changes (or destroys) the class.
+    """
+    import keras
+    from keras import layers, ops
+
+    from gankit.utils import to_numpy
+
+    moves = keras.Sequential([
+        layers.RandomTranslation(shift, shift, fill_mode="constant", fill_value=-1.0, seed=seed),
+        layers.RandomRotation(degrees / 360.0, fill_mode="constant", fill_value=-1.0, seed=seed + 1),
+    ])
+    moved = moves(ops.convert_to_tensor(np.asarray(images, "float32")), training=True)
+    grain = noise * keras.random.normal(ops.shape(moved), seed=keras.random.SeedGenerator(seed + 2))
+    return to_numpy(ops.clip(moved + grain, -1.0, 1.0)).astype("float32")
+
+
+# -- mixing real and synthetic data --------------------------------------------------------------
+
+def mix(real_images, real_labels, fake_images, fake_labels, ratio: float, seed: int = 0):
+    """The real set plus ``round(ratio * len(real))`` synthetic images picked at random, labels kept with them.
+
+    ``fake_images`` is the pool to pick from (it must hold enough). Returns ``(images, labels)``,
+    real ones first; the classifier shuffles its own batches.
+    """
+    real_labels, fake_labels = np.asarray(real_labels).reshape(-1), np.asarray(fake_labels).reshape(-1)
+    count = int(round(ratio * len(real_images)))
+    if count > len(fake_images):
+        raise ValueError(f"ratio {ratio} asks for {count} synthetic images, but the pool holds {len(fake_images)}.")
+    picked = np.random.default_rng(seed).choice(len(fake_images), count, replace=False)
+    images = np.concatenate([np.asarray(real_images, "float32"), np.asarray(fake_images, "float32")[picked]])
+    labels = np.concatenate([real_labels, fake_labels[picked]]).astype("int32")
+    return images, labels
+
+
+# -- the classifier: one recipe for every arm ----------------------------------------------------
+
+def build_classifier(seed: int = 0):
+    """A small CNN for 28x28 digits: two conv blocks, dropout, 10 logits; its weights drawn from ``seed``."""
+    import keras
+    from keras import layers
+
+    def init(i):
+        return {"kernel_initializer": keras.initializers.GlorotUniform(seed=seed * 10 + i)}
+
+    return keras.Sequential([
+        keras.Input((28, 28, 1)),
+        layers.Conv2D(16, 3, activation="relu", **init(0)),
+        layers.MaxPooling2D(),
+        layers.Conv2D(32, 3, activation="relu", **init(1)),
+        layers.MaxPooling2D(),
+        layers.Flatten(),
+        layers.Dropout(0.3, seed=seed),
+        layers.Dense(10, **init(2)),
+    ], name="classifier")
+
+
+def train_classifier(images, labels, steps: int, batch_size: int = 64, seed: int = 0, learning_rate: float = 1e-3):
+    """A fresh :func:`build_classifier` trained for exactly ``steps`` steps on ``(images, labels)``; returns it.
+
+    A fixed number of steps (not epochs) gives every arm the same budget, however many
+    synthetic images it adds. Nothing is chosen by looking at the test set: no early
+    stopping, no picking the best epoch.
+    """
+    import keras
+
+    images, labels = np.asarray(images, "float32"), np.asarray(labels, "int32").reshape(-1)
+    needed = steps * batch_size
+    passes = -(-needed // len(images))
+    order = np.concatenate([np.random.default_rng([seed, p]).permutation(len(images)) for p in range(passes)])[:needed]
+    model = build_classifier(seed)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(images[order], labels[order], batch_size=batch_size, epochs=1, shuffle=False, verbose=0)
+    return model
+
+
+def accuracy(model, images, labels) -> float:
+    """Share of ``images`` the classifier labels right."""
+    predicted = np.asarray(model.predict(np.asarray(images, "float32"), batch_size=1000, verbose=0)).argmax(axis=1)
+    return float((predicted == np.asarray(labels).reshape(-1)).mean())
+
+
+# -- the sweep -----------------------------------------------------------------------------------
+
+def arm_data(arm: str, real, augmented, generated, ratio: float, seed: int, mix=mix):
+    """The training set of one arm at one ratio: ``real`` plus ``ratio`` x its size of synthetic images.
+
+    ``real``, ``augmented`` and ``generated`` are ``(images, labels)`` pairs; the last two are
+    pools at least ``max ratio`` x the real set. Arm "both" takes half its synthetic images
+    from each pool, so that every arm at a ratio trains on a set of the same size.
+    """
+    if arm == "real" or ratio == 0:
+        return real
+    if arm in ("augmented", "gan"):
+        pool = augmented if arm == "augmented" else generated
+        return mix(*real, *pool, ratio, seed)
+    if arm == "both":
+        count = int(round(ratio * len(real[0])))
+        half = count // 2
+        pool_x = np.concatenate([augmented[0][:half], generated[0][:count - half]])
+        pool_y = np.concatenate([np.asarray(augmented[1])[:half], np.asarray(generated[1])[:count - half]])
+        return mix(*real, pool_x, pool_y, ratio, seed)
+    raise ValueError(f"unknown arm {arm!r}; choose one of {', '.join(ARMS)}.")
+
+
+def summarise(rows: list[dict]) -> list[dict]:
+    """Add ``mean``, ``std`` (across seeds; 0 for one seed) and ``n`` to rows that hold ``accuracies``."""
+    for row in rows:
+        values = np.asarray(row["accuracies"], "float64")
+        row["mean"] = float(values.mean())
+        row["std"] = float(values.std(ddof=1)) if len(values) > 1 else 0.0
+        row["n"] = int(len(values))
+    return rows
+
+
+def sweep(real, test, make_fakes, ratios, seeds, steps: int, batch_size: int = 64, augment=augment, mix=mix,
+          arms=tuple(ARMS), log=print) -> list[dict]:
+    """Train one classifier per arm, ratio and seed; returns the table, one row per (arm, ratio).
+
+    ``real`` and ``test`` are ``(images, labels)``; ``make_fakes(n, seed)`` returns ``n``
+    generated images with the labels they were generated for. For each seed the synthetic
+    pools are drawn once (so the arms of one seed share them) and the classifier starts from
+    the same weights in every arm: the arms differ only in their data. Arm "real" runs at
+    ratio 0 only; every other arm at each non-zero ratio.
+    """
+    import time
+
+    ratios = sorted(float(r) for r in ratios)
+    top = max(ratios)
+    n = len(real[0])
+    results: dict = {}
+    for seed in seeds:
+        pool = int(round(top * n))
+        copies = max(1, int(np.ceil(top)))
+        augmented = (np.concatenate([augment(real[0], seed=1000 * seed + k) for k in range(copies)])[:pool],
+                     np.tile(np.asarray(real[1]), copies)[:pool])
+        generated = make_fakes(pool, seed) if "gan" in arms or "both" in arms else None
+        for arm in arms:
+            for ratio in ([0.0] if arm == "real" else [r for r in ratios if r > 0]):
+                start = time.time()
+                x, y = arm_data(arm, real, augmented, generated, ratio, seed, mix=mix)
+                model = train_classifier(x, y, steps, batch_size=batch_size, seed=seed)
+                score = accuracy(model, *test)
+                results.setdefault((arm, ratio), []).append(score)
+                if log:
+                    log(f"seed {seed}  {ARMS[arm]:28s} ratio {ratio:g}: {len(x):6d} images, "
+                        f"test accuracy {score:.4f} ({time.time() - start:.0f} s)")
+    rows = [{"arm": arm, "ratio": ratio, "accuracies": values} for (arm, ratio), values in results.items()]
+    return summarise(rows)
+
+
+def format_table(table: list[dict]) -> str:
+    """The table as text: one line per arm and ratio, accuracy in % as mean ± std over n seeds."""
+    lines = [f"{'arm':30s} {'ratio':>6s} {'accuracy %':>16s} {'seeds':>6s}"]
+    for row in sorted(table, key=lambda r: (list(ARMS).index(r["arm"]), r["ratio"])):
+        lines.append(f"{ARMS[row['arm']]:30s} {row['ratio']:>5g}x {100 * row['mean']:9.2f} ± {100 * row['std']:4.2f}"
+                     f" {row['n']:>6d}")
+    return "\n".join(lines)
+
+
+def plot_table(table: list[dict], ax=None, title: str | None = None):
+    """Test accuracy against the ratio of synthetic to real images, one line per arm, error bars of one std."""
+    import matplotlib.pyplot as plt
+
+    ax = ax or plt.subplots(figsize=(7, 4))[1]
+    base = _row(table, "real", 0.0)
+    for arm, name in ARMS.items():
+        rows = sorted((r for r in table if r["arm"] == arm and r["ratio"] > 0), key=lambda r: r["ratio"])
+        if arm == "real" or not rows:
+            continue
+        rows = ([base] if base else []) + rows
+        ax.errorbar([r["ratio"] for r in rows], [100 * r["mean"] for r in rows], yerr=[100 * r["std"] for r in rows],
+                    marker="o", capsize=3, label=name)
+    if base:
+        ax.axhspan(100 * (base["mean"] - base["std"]), 100 * (base["mean"] + base["std"]), color="grey", alpha=0.2)
+        ax.axhline(100 * base["mean"], color="grey", linestyle=":", label="real only (± std)")
+    ratios = sorted({r["ratio"] for r in table})
+    if len(ratios) > 2 and ratios[1] > 0:
+        ax.set_xscale("symlog", linthresh=ratios[1])
+    ax.set_xticks(ratios)
+    ax.set_xticklabels([f"{r:g}x" for r in ratios])
+    ax.set_xlabel("synthetic images per real image")
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_title(title or f"Mean ± std over {max(r['n'] for r in table)} seed(s)")
+    ax.legend(fontsize=8)
+    return ax
+
+
+# -- what the table says -------------------------------------------------------------------------
+
+def _row(table, arm, ratio):
+    return next((r for r in table if r["arm"] == arm and r["ratio"] == ratio), None)
+
+
+def verdict(table: list[dict]) -> dict:
+    """The table's answer as numbers: the best arm and ratio, its lead over real only, and the spread.
+
+    ``spread`` is the sum of the two standard deviations (best and real only): a lead larger
+    than that is one the seeds agree on; a smaller one could be the luck of the draw.
+    ``gan_hurts_at``: the smallest ratio at which real + GAN images falls below real only by
+    more than their spread (None if it never does). ``gan_peak``: the ratio of GAN images
+    with the best mean.
+    """
+    table = summarise([dict(r) for r in table])
+    base = _row(table, "real", 0.0)
+    if base is None:
+        raise ValueError("the table has no 'real' row at ratio 0: the baseline every arm is compared with.")
+    best = max(table, key=lambda r: r["mean"])
+    lead, spread = best["mean"] - base["mean"], best["std"] + base["std"]
+    gan = sorted((r for r in table if r["arm"] == "gan" and r["ratio"] > 0), key=lambda r: r["ratio"])
+    seeds = min(r["n"] for r in table)
+    hurts = [r["ratio"] for r in gan if seeds > 1 and base["mean"] - r["mean"] > r["std"] + base["std"]]
+    return {
+        "best_arm": best["arm"], "best_ratio": best["ratio"], "best_mean": best["mean"], "best_std": best["std"],
+        "base_mean": base["mean"], "base_std": base["std"], "lead": lead, "spread": spread,
+        "significant": bool(seeds > 1 and best["arm"] != "real" and lead > spread),
+        "seeds": seeds,
+        "gan_peak": max(gan, key=lambda r: r["mean"])["ratio"] if gan else None,
+        "gan_hurts_at": hurts[0] if hurts else None,
+        "gan_by_ratio": {r["ratio"]: r["mean"] for r in gan},
+    }
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def conclusion(table: list[dict]) -> str:
+    """What the table shows, in plain sentences written from its numbers (and nothing else)."""
+    v = verdict(table)
+    base = f"real only scores {_pct(v['base_mean'])} ± {100 * v['base_std']:.1f}"
+    seeds = f"{v['seeds']} seed{'s' if v['seeds'] != 1 else ''}"
+    if v["seeds"] < 2:
+        return (f"One seed per point: there is no spread to compare a difference with, so this run shows no "
+                f"winner. The best mean is {ARMS[v['best_arm']]} at {v['best_ratio']:g}x, {_pct(v['best_mean'])}, "
+                f"where {base}. Run at least 3 seeds before drawing a conclusion.")
+    if v["significant"]:
+        first = (f"Best: {ARMS[v['best_arm']]} at {v['best_ratio']:g}x, {_pct(v['best_mean'])} ± "
+                 f"{100 * v['best_std']:.1f}, where {base}: a lead of {100 * v['lead']:.1f} points, larger than "
+                 f"the spread of {100 * v['spread']:.1f} points (the two standard deviations added, {seeds}).")
+    elif v["best_arm"] == "real":
+        first = (f"No arm beats real only: {base}, and every arm with synthetic images scores lower "
+                 f"({seeds}).")
+    else:
+        first = (f"No clear winner: the best, {ARMS[v['best_arm']]} at {v['best_ratio']:g}x with "
+                 f"{_pct(v['best_mean'])} ± {100 * v['best_std']:.1f}, leads real only ({base}) by "
+                 f"{100 * v['lead']:.1f} points, within the spread of {100 * v['spread']:.1f} points "
+                 f"(the two standard deviations added, {seeds}): a tie.")
+    gan = v["gan_by_ratio"]
+    if not gan:
+        return first
+    trail = ", ".join(f"{_pct(m)} at {r:g}x" for r, m in sorted(gan.items()))
+    if v["gan_hurts_at"] is not None:
+        second = (f"GAN images hurt: real + GAN images falls below real only by more than the spread from "
+                  f"{v['gan_hurts_at']:g}x on ({trail}).")
+    elif len(gan) > 1 and v["gan_peak"] < max(gan):
+        second = (f"As the share of GAN images grows, real + GAN images peaks at {v['gan_peak']:g}x and then "
+                  f"falls back ({trail}).")
+    elif len(gan) > 1:
+        second = f"As the share of GAN images grows, real + GAN images keeps its best for the most ({trail})."
+    else:
+        second = f"Real + GAN images: {trail}."
+    return f"{first} {second}"
+
+
+def claim_holds(table: list[dict], sentence: str) -> bool:
+    """Whether ``sentence`` makes the claims the table supports, recomputed from the raw accuracies.
+
+    It names the best arm; it says "larger than the spread" exactly when the best arm beats real
+    only by more than the two standard deviations added; and it says "GAN images hurt" exactly
+    when the GAN arm falls below real only by more than their spread at some ratio.
+    """
+    v = verdict(table)  # summarise() recomputes mean and std from each row's accuracies
+    named = ARMS[v["best_arm"]] in sentence
+    lead_claim = ("larger than the spread" in sentence) == v["significant"]
+    hurt_claim = ("GAN images hurt" in sentence) == (v["gan_hurts_at"] is not None)
+    return bool(named and lead_claim and hurt_claim)

@@ -1,0 +1,139 @@
+"""Notebook 05's study: the sentence says what the table shows, mixing keeps labels, augmentation never flips."""
+
+import json
+import pathlib
+
+import numpy as np
+import pytest
+
+from gankit import capstone
+from gankit.exercises import capstone as exercises
+
+RECORDED = pathlib.Path(__file__).resolve().parent.parent / "docs" / "capstone_standard.json"
+
+
+def _table(**arms):
+    """_table(real={0: [...]}, gan={1: [...], 2: [...]}, ...) -> rows with accuracies."""
+    rows = [{"arm": arm, "ratio": float(r), "accuracies": list(acc)} for arm, by in arms.items() for r, acc in by.items()]
+    return capstone.summarise(rows)
+
+
+BASE = {0: [0.80, 0.81, 0.79]}
+SMALL = {r: [0.80, 0.805, 0.795] for r in (1, 2, 4)}  # within a hair of real only
+
+
+def test_a_clear_winner_is_named_with_its_lead_and_the_spread():
+    table = _table(real=BASE, augmented=SMALL, gan={1: [0.85, 0.86, 0.84], 2: [0.87, 0.88, 0.86], 4: [0.84, 0.85, 0.83]},
+                   both=SMALL)
+    sentence = capstone.conclusion(table)
+    assert sentence.startswith("Best: real + GAN images at 2x, 87.0%")
+    assert "lead of 7.0 points, larger than the spread of 2.0 points" in sentence
+    assert "peaks at 2x and then falls back" in sentence and "hurt" not in sentence
+    assert capstone.claim_holds(table, sentence)
+
+
+def test_a_lead_within_the_spread_is_called_a_tie():
+    table = _table(real=BASE, augmented=SMALL, gan={1: [0.815, 0.78, 0.83], 2: SMALL[2]}, both=SMALL)
+    sentence = capstone.conclusion(table)
+    assert sentence.startswith("No clear winner: the best, real + GAN images at 1x")
+    assert "within the spread" in sentence and "larger than" not in sentence
+    assert capstone.claim_holds(table, sentence)
+    assert not capstone.claim_holds(table, sentence.replace("within the spread", "larger than the spread"))
+
+
+def test_gan_images_that_hurt_are_called_so_from_the_first_ratio_where_they_do():
+    table = _table(real=BASE, augmented={1: [0.84, 0.85, 0.83], 4: [0.85, 0.86, 0.84]},
+                   gan={1: [0.80, 0.79, 0.80], 4: [0.70, 0.71, 0.69]}, both={1: [0.82, 0.83, 0.81], 4: [0.8, 0.81, 0.79]})
+    sentence = capstone.conclusion(table)
+    assert sentence.startswith("Best: real + classic augmentation at 4x")
+    assert "GAN images hurt" in sentence and "from 4x on" in sentence
+    assert capstone.claim_holds(table, sentence)
+    assert not capstone.claim_holds(table, sentence.replace("GAN images hurt", "GAN images help"))
+
+
+def test_when_nothing_beats_real_only_the_sentence_says_so():
+    lower = {1: [0.78, 0.785, 0.775]}
+    sentence = capstone.conclusion(_table(real=BASE, augmented=lower, gan=lower, both=lower))
+    assert sentence.startswith("No arm beats real only: real only scores 80.0% ± 1.0")
+
+
+def test_one_seed_gives_no_verdict():
+    table = _table(real={0: [0.8]}, augmented={1: [0.9]}, gan={1: [0.6]}, both={1: [0.85]})
+    sentence = capstone.conclusion(table)
+    assert sentence.startswith("One seed per point") and "no winner" in sentence and "hurt" not in sentence
+    assert capstone.claim_holds(table, sentence)
+
+
+def test_mix_keeps_each_label_with_its_image_and_counts_per_real_image():
+    real = np.arange(10, dtype="float32")[:, None, None, None] * np.ones((1, 28, 28, 1), "float32")
+    fake = -np.arange(1, 41, dtype="float32")[:, None, None, None] * np.ones((1, 28, 28, 1), "float32")
+    real_labels, fake_labels = np.arange(10) % 10, np.arange(1, 41) % 10  # label = |pixel| mod 10
+    images, labels = capstone.mix(real, real_labels, fake, fake_labels, 2, seed=3)
+    assert len(images) == 30 and (images[:10, 0, 0, 0] == np.arange(10)).all()
+    np.testing.assert_array_equal(np.abs(images[:, 0, 0, 0]).astype(int) % 10, labels)
+    assert len(set(images[10:, 0, 0, 0].tolist())) == 20  # no generated image twice
+    with pytest.raises(ValueError, match="pool holds 40"):
+        capstone.mix(real, real_labels, fake, fake_labels, 5, seed=0)
+
+
+def test_package_pieces_pass_the_notebooks_own_checks():
+    exercises.check_mix(capstone.mix)
+    exercises.check_augment(capstone.augment)
+
+
+def test_augment_keeps_shape_and_range_and_never_flips():
+    images = np.repeat(exercises.letter_f()[None, :, :, None], 64, axis=0)
+    out = capstone.augment(images, seed=5)
+    assert out.shape == images.shape and out.dtype == np.float32
+    assert out.min() >= -1.0 and out.max() <= 1.0 and not np.allclose(out, images)
+    templates, names = exercises._templates(exercises.letter_f())
+    matches = [names[i] for i in exercises._best_match(out[..., 0], templates)]
+    assert not any(flipped for flipped, _ in matches), "an augmented F matched a mirrored F"
+    assert all(abs(degrees) <= 15 for _, degrees in matches), matches
+    mirrored = images[:, :, ::-1]  # the check itself tells a flip apart
+    assert all(names[i][0] for i in exercises._best_match(mirrored[..., 0], templates))
+
+
+def test_small_labelled_set_is_balanced_and_fixed_by_its_seed():
+    labels = np.repeat(np.arange(10), 30)
+    images = np.arange(300, dtype="float32")[:, None, None, None] * np.ones((1, 28, 28, 1), "float32")
+    x, y = capstone.small_labelled_set(images, labels, 5, seed=1)
+    assert np.bincount(y).tolist() == [5] * 10
+    np.testing.assert_array_equal(labels[x[:, 0, 0, 0].astype(int)], y)
+    np.testing.assert_array_equal(x, capstone.small_labelled_set(images, labels, 5, seed=1)[0])
+    with pytest.raises(ValueError, match="fewer than per_class"):
+        capstone.small_labelled_set(images, labels, 31)
+
+
+def test_arm_both_takes_half_its_synthetic_images_from_each_pool():
+    real = (np.zeros((4, 28, 28, 1), "float32"), np.zeros(4, "int32"))
+    aug = (np.ones((8, 28, 28, 1), "float32"), np.ones(8, "int32"))
+    gan = (-np.ones((8, 28, 28, 1), "float32"), np.full(8, 2, "int32"))
+    x, y = capstone.arm_data("both", real, aug, gan, 2, seed=0)
+    assert len(x) == 12 and (y == 1).sum() == 4 and (y == 2).sum() == 4
+    np.testing.assert_array_equal(x[:, 0, 0, 0], np.select([y == 1, y == 2], [1.0, -1.0], 0.0))
+    assert capstone.arm_data("real", real, aug, gan, 0, seed=0) is real
+
+
+def test_the_recorded_standard_run_says_what_its_table_shows():
+    """The standard run's table (docs/capstone_standard.json) against the sentence the notebook printed."""
+    if not RECORDED.is_file():
+        pytest.fail(f"{RECORDED} is missing. Fix: run the standard profile and write its table and conclusion there "
+                    "(docs/notes_05.md says how).")
+    recorded = json.loads(RECORDED.read_text())
+    for table_key, sentence_key in (("table", "conclusion"), ("more_table", "more_conclusion")):
+        if table_key not in recorded:
+            continue
+        table, sentence = recorded[table_key], recorded[sentence_key]
+        assert min(len(row["accuracies"]) for row in table) >= 3, "at least 3 seeds per point"
+        assert {row["arm"] for row in table} == set(capstone.ARMS)
+        # recomputed here from the raw accuracies, not read from the recorded means
+        means = {(r["arm"], r["ratio"]): np.mean(r["accuracies"]) for r in table}
+        stds = {(r["arm"], r["ratio"]): np.std(r["accuracies"], ddof=1) for r in table}
+        best = max(means, key=means.get)
+        base = ("real", 0.0)
+        lead, spread = means[best] - means[base], stds[best] + stds[base]
+        assert capstone.ARMS[best[0]] in sentence
+        assert ("larger than the spread" in sentence) == (best != base and lead > spread), (sentence, lead, spread)
+        assert f"{100 * means[base]:.1f}%" in sentence
+        assert sentence == capstone.conclusion(table)
