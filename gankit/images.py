@@ -420,6 +420,10 @@ class ImageBatches(_import_pydataset()):
         for name, array in (("a", self.a), ("b", self.b)):
             if array is not None and (array.ndim != 4 or array.shape[-1] not in (1, 3)):
                 raise ValueError(f"{name} must be images of shape (n, height, width, channels), got {array.shape}")
+            if array is not None and array.dtype != np.uint8:  # scaled twice, every pixel would sit near -1
+                raise ValueError(f"{name} holds {array.dtype} values; ImageBatches takes the uint8 pixels (0 to 255) "
+                                 f"that load_folder returns and scales them to [-1, 1] itself. Fix: pass the images "
+                                 f"as loaded, without to_tanh_range.")
         if paired is None:
             paired = self.b is not None
         if paired and self.b is not None and self.a.shape[:3] != self.b.shape[:3]:

@@ -173,3 +173,9 @@ def test_a_size_that_is_not_a_power_of_two_says_how_to_fix_it(bad):
         models.dcgan_discriminator_at(bad)
     with pytest.raises(ValueError, match="channels is 4"):
         models.dcgan_generator_at(32, channels=4)
+
+
+def test_batches_refuse_images_already_scaled_to_tanh_range():
+    scaled = images.to_tanh_range(np.zeros((4, 8, 8, 3), np.uint8))
+    with pytest.raises(ValueError, match="takes the uint8 pixels .* Fix: pass the images as loaded"):
+        images.ImageBatches(scaled, batch_size=2)
