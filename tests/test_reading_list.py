@@ -38,7 +38,7 @@ def test_every_item_names_one_course_notebook_and_gives_a_reason():
         assert len(when) == 1 and when[0] in COURSE_NOTEBOOKS, (
             f"item {number} ({title}) must say '**When:** after notebook NN.' once, NN in 00-05; found {when}")
         sentences = [s for s in re.split(r"(?<=[.!?])\s+", why) if len(s.split()) >= 5]
-        assert 1 <= len(sentences) <= 4, f"item {number} ({title}): the reason should be one or two sentences: {why!r}"
+        assert 1 <= len(sentences) <= 2, f"item {number} ({title}): the reason should be one or two sentences: {why!r}"
     afters = [when[0] for *_, when, _ in items]
     assert afters == sorted(afters), "the list follows the order of the notebooks"
     assert set(afters) == COURSE_NOTEBOOKS, f"each notebook 00-05 should have a reading; covered {sorted(set(afters))}"
