@@ -8,7 +8,9 @@ Three kinds of folder:
   input (A, e.g. the edge map) on the left and the target (B, the photo) on the right
   (:func:`load_pairs`);
 * any **folder of images** (:func:`load_folder`): nested sub-folders, names with spaces,
-  mixed sizes and formats; each image is centre-cropped to a square, then resized.
+  mixed sizes and formats (JPEG, PNG, greyscale, RGBA, palette); each image is made square by
+  one of three fits (:data:`FITS`: centre-crop, pad or stretch), then resized, in colour or
+  greyscale.
 
 Every image is decoded once, at one chosen resolution, and the uint8 result is cached as
 ``.npy`` files under ``GANKIT_CACHE/images/``, keyed by the folder's content (each file's
@@ -47,6 +49,13 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from gankit.data import DataError
 
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
+# How a non-square image becomes square (load_folder's ``fit``):
+FITS = {
+    "crop": "keep the centre square, cut the rest off (a portrait loses its top and bottom)",
+    "pad": "shrink the whole image into the square and fill the rest with a plain colour (nothing is lost; "
+           "bars appear)",
+    "resize": "stretch the image to the square (nothing is lost; a portrait gets wider and shorter)",
+}
 CACHE_ENV = "GANKIT_CACHE"
 _CACHE_VERSION = 1
 
@@ -87,8 +96,12 @@ def list_images(folder: str | os.PathLike, recursive: bool = True) -> list[pathl
             warnings.warn(f"skipping {path}: not an image file (extension {path.suffix or 'none'!r}; "
                           f"expected one of {', '.join(sorted(IMAGE_EXTENSIONS))})", stacklevel=2)
     if not images:
+        others = [p for p in sorted(folder.rglob("*") if recursive else folder.iterdir()) if p.is_file()
+                  and not any(part.startswith(".") for part in p.relative_to(folder).parts)]
+        found = (f" It holds {len(others)} other file(s), e.g. {others[0].name!r} (see the warnings above)."
+                 if others else " It is empty.")
         raise DataError(f"{folder} holds no image files. Fix: put .jpg or .png images in it "
-                        f"(sub-folders are searched too).")
+                        f"(sub-folders are searched too), or point at the folder that holds them.{found}")
     return images
 
 
@@ -124,10 +137,46 @@ def _square(image: Image.Image, size: int) -> np.ndarray:
     return np.asarray(image, dtype=np.uint8)
 
 
-def read_image(path: str | os.PathLike, size: int) -> np.ndarray:
-    """One image as uint8 ``(size, size, 3)``: RGB, centre-cropped to a square, resized."""
+def fit_square(image: Image.Image, size: int, fit: str = "crop", fill: tuple[int, int, int] = (0, 0, 0)
+               ) -> np.ndarray:
+    """Make an RGB image ``size`` x ``size`` by one of the :data:`FITS`, as uint8 (size, size, 3).
+
+    ``"crop"`` keeps the centre square; ``"pad"`` shrinks the whole image so that its longer
+    side is ``size`` and fills the rest with ``fill``, centred (the aspect ratio is kept);
+    ``"resize"`` stretches it.
+    """
+    check_fit(fit)
+    if fit == "crop":
+        return _square(image, size)
+    if fit == "resize":
+        return np.asarray(image.resize((size, size), Image.Resampling.BICUBIC, reducing_gap=2.0), dtype=np.uint8)
+    width, height = image.size
+    scale = size / max(width, height)
+    inner = (max(1, round(width * scale)), max(1, round(height * scale)))
+    canvas = Image.new("RGB", (size, size), tuple(fill))
+    canvas.paste(image.resize(inner, Image.Resampling.BICUBIC, reducing_gap=2.0),
+                 ((size - inner[0]) // 2, (size - inner[1]) // 2))
+    return np.asarray(canvas, dtype=np.uint8)
+
+
+def check_fit(fit: str) -> str:
+    """``fit`` if it is one of :data:`FITS`, else a ValueError that lists them."""
+    if fit not in FITS:
+        raise ValueError(f"fit is {fit!r}; choose one of " + "; ".join(f"{k!r}: {v}" for k, v in FITS.items()) + ".")
+    return fit
+
+
+def read_image(path: str | os.PathLike, size: int, fit: str = "crop") -> np.ndarray:
+    """One image as uint8 ``(size, size, 3)``: RGB, made square by ``fit`` (see :data:`FITS`), resized."""
     path = pathlib.Path(path)
-    return _square(_open_rgb(path, (size, size)), size)
+    return fit_square(_open_rgb(path, (size, size)), size, check_fit(fit))
+
+
+def to_grey(images: np.ndarray) -> np.ndarray:
+    """RGB uint8 images ``(..., 3)`` as greyscale ``(..., 1)`` (ITU-R 601 luma, as PIL's ``convert("L")``)."""
+    weights = np.array([299, 587, 114], dtype=np.uint32)
+    grey = (images[..., :3].astype(np.uint32) @ weights + 500) // 1000
+    return grey.astype(np.uint8)[..., None]
 
 
 def read_pair(path: str | os.PathLike, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -264,19 +313,26 @@ def _cached(kind: str, folder: pathlib.Path, size: int, decode, n_arrays: int, u
         shutil.rmtree(work, ignore_errors=True)  # gone already when it became the entry
 
 
-def load_folder(folder: str | os.PathLike, size: int, *, limit: int | None = None, recursive: bool = True,
-                cache: bool = True, mmap: bool | None = None, workers: int | None = None
-                ) -> tuple[np.ndarray, list[str]]:
-    """Every image under ``folder`` as uint8 ``(n, size, size, 3)``, and their relative names.
+def load_folder(folder: str | os.PathLike, size: int, *, fit: str = "crop", channels: int = 3,
+                limit: int | None = None, recursive: bool = True, cache: bool = True, mmap: bool | None = None,
+                workers: int | None = None) -> tuple[np.ndarray, list[str]]:
+    """Every image under ``folder`` as uint8 ``(n, size, size, channels)``, and their relative names.
 
-    Images of any size and format are centre-cropped to a square and resized. Bad files are
-    skipped with a warning naming them. ``limit`` keeps the first ``limit`` files in sorted
-    order (a smaller profile). The array needs ``n * size * size * 3`` bytes; above 1 GiB it
-    is memory-mapped from the cache (read-only) unless ``mmap=False``.
+    Images of any size and format (greyscale, RGBA and palette images included; transparency
+    becomes white) are made square by ``fit`` (``"crop"``, ``"pad"`` or ``"resize"``, see
+    :data:`FITS`) and resized; ``channels=1`` turns them grey. Bad files are skipped with a
+    warning naming them. ``limit`` keeps the first ``limit`` files in sorted order (a smaller
+    profile). The array needs ``n * size * size * 3`` bytes; above 1 GiB it is memory-mapped
+    from the cache (read-only) unless ``mmap=False``.
     """
     folder = pathlib.Path(folder)
-    return _cached("folder", folder, size, lambda p: read_image(p, size), 1, cache, recursive, workers, limit,
-                   mmap)
+    check_fit(fit)
+    if channels not in (1, 3):
+        raise ValueError(f"channels is {channels!r}; choose 3 (colour) or 1 (greyscale).")
+    kind = "folder" if fit == "crop" else f"folder{fit}"  # crop keeps the cache entries it always had
+    pictures, names = _cached(kind, folder, size, lambda p: read_image(p, size, fit), 1, cache, recursive, workers,
+                              limit, mmap)
+    return (to_grey(pictures) if channels == 1 else pictures), names
 
 
 def load_pairs(folder: str | os.PathLike, size: int, *, limit: int | None = None, cache: bool = True,
@@ -348,7 +404,9 @@ class ImageBatches(_import_pydataset()):
     Batches are float32 in [-1, 1] of shape ``(batch_size, crop, crop, 3)``. With
     ``jitter=True`` each image is cropped at a random place (load the arrays at
     ``jitter_size(crop)`` for the papers' 286 -> 256 jitter) and flipped left-right with
-    probability 1/2; with ``jitter=False`` the centre is cropped and nothing is flipped.
+    probability 1/2 (``flip=False`` keeps the crops and leaves out the flips, for pictures
+    whose left and right differ in meaning: text, digits, chest X-rays); with ``jitter=False``
+    the centre is cropped and nothing is flipped.
     Randomness depends only on ``seed``, the epoch and the batch index, so batches are the
     same on every backend and with any number of workers. Incomplete last batches are dropped
     (a compiled step sees one shape), so ``batch_size`` must not exceed the number of images.
@@ -356,12 +414,16 @@ class ImageBatches(_import_pydataset()):
 
     def __init__(self, a: np.ndarray, b: np.ndarray | None = None, *, batch_size: int = 1,
                  crop: int | None = None, jitter: bool = True, paired: bool | None = None,
-                 shuffle: bool = True, seed: int = 0, **kwargs):
+                 shuffle: bool = True, seed: int = 0, flip: bool = True, **kwargs):
         super().__init__(**kwargs)
         self.a, self.b = np.asarray(a), None if b is None else np.asarray(b)
         for name, array in (("a", self.a), ("b", self.b)):
             if array is not None and (array.ndim != 4 or array.shape[-1] not in (1, 3)):
                 raise ValueError(f"{name} must be images of shape (n, height, width, channels), got {array.shape}")
+            if array is not None and array.dtype != np.uint8:  # scaled twice, every pixel would sit near -1
+                raise ValueError(f"{name} holds {array.dtype} values; ImageBatches takes the uint8 pixels (0 to 255) "
+                                 f"that load_folder returns and scales them to [-1, 1] itself. Fix: pass the images "
+                                 f"as loaded, without to_tanh_range.")
         if paired is None:
             paired = self.b is not None
         if paired and self.b is not None and self.a.shape[:3] != self.b.shape[:3]:
@@ -377,6 +439,7 @@ class ImageBatches(_import_pydataset()):
             raise ValueError(f"batch_size={batch_size} is larger than the number of images ({min(counts)}). "
                              f"Fix: use a smaller batch_size.")
         self.batch_size, self.jitter, self.shuffle, self.seed = batch_size, jitter, shuffle, seed
+        self.flip = bool(flip)
         self.epoch = 0
         self._orders = self._new_orders()
 
@@ -410,7 +473,7 @@ class ImageBatches(_import_pydataset()):
         if self.jitter:
             tops = rng.integers(0, height - self.crop + 1, n)
             lefts = rng.integers(0, width - self.crop + 1, n)
-            flips = rng.random(n) < 0.5
+            flips = (rng.random(n) < 0.5) & self.flip  # drawn either way: flip=False changes no crop
         else:
             tops = np.full(n, (height - self.crop) // 2)
             lefts = np.full(n, (width - self.crop) // 2)

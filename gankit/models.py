@@ -1,7 +1,9 @@
-"""Reference DCGAN builders for 28x28 MNIST digits (Radford et al. 2015, arXiv 1511.06434).
+"""Reference DCGAN builders (Radford et al. 2015, arXiv 1511.06434): 28x28 digits, and any power-of-two size.
 
-Notebook 02 asks learners to write these themselves; the package keeps a reference
-copy for the benchmark, the tests and the solutions. Two sizes:
+Notebook 02 asks learners to write the 28x28 ones themselves; the package keeps a reference
+copy for the benchmark, the tests and the solutions. Appendix A (your own folder of images)
+uses :func:`dcgan_generator_at` and :func:`dcgan_discriminator_at`, the same recipe for square
+images of 8, 16, 32, 64, ... pixels with 1 or 3 channels. The 28x28 builders come in two sizes:
 
 * ``size="small"`` -- CPU-friendly: about 0.38 M parameters in G (64 -> 32 filters)
   and 0.06 M in D (32 -> 64 filters).
@@ -73,6 +75,70 @@ def dcgan_discriminator(size: str = "small", channels: int = 1, dropout: float =
     model.add(keras.Input((28, 28, channels)))
     for width in widths:  # each strided convolution halves the image: 28 -> 14 -> 7
         model.add(layers.Conv2D(width, 5, strides=2, padding="same"))
+        model.add(layers.LeakyReLU(0.2))
+        model.add(layers.Dropout(dropout))
+    model.add(layers.Flatten())
+    model.add(layers.Dense(1))
+    return model
+
+
+def _doublings(resolution: int) -> int:
+    """How many stride-2 steps lead from 4x4 to ``resolution`` (a power of two, at least 8)."""
+    if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 8 \
+            or resolution & (resolution - 1):
+        raise ValueError(f"resolution is {resolution!r}; these builders need a power of two of at least 8 "
+                         f"(8, 16, 32, 64, 128, ...). Fix: load the images at such a size, e.g. "
+                         f"gankit.images.load_folder(folder, size=64); for 28x28 digits use dcgan_generator.")
+    return resolution.bit_length() - 3  # 8 -> 1, 16 -> 2, 32 -> 3, 64 -> 4
+
+
+def _check_channels(channels: int) -> None:
+    if channels not in (1, 3):
+        raise ValueError(f"channels is {channels!r}; choose 1 (greyscale) or 3 (colour).")
+
+
+def dcgan_generator_at(resolution: int, channels: int = 3, latent_dim: int = 100, width: int = 32,
+                       name: str = "generator") -> keras.Model:
+    """A DCGAN generator for square images: noise -> (resolution, resolution, channels) in [-1, 1].
+
+    The paper's recipe for any power-of-two ``resolution`` (at least 8): project the noise to
+    4x4 feature maps, then double the size with ``Conv2DTranspose(kernel 4, stride 2)`` until
+    ``resolution`` is reached, halving the number of filters each time so that the last hidden
+    layer has ``width`` filters (64 px, width 32: 256 -> 128 -> 64 -> 32). Batch normalisation
+    and ReLU inside, ``tanh`` at the output. Kernel 4 with stride 2 avoids the checkerboard of
+    uneven overlap (notebook 02, section 10).
+    """
+    doublings = _doublings(resolution)
+    _check_channels(channels)
+    widths = [width * 2 ** (doublings - 1 - i) for i in range(doublings)]  # 4x4 ... resolution/2
+    model = keras.Sequential(name=name)
+    model.add(keras.Input((latent_dim,)))
+    model.add(layers.Dense(4 * 4 * widths[0], use_bias=False))  # bias is redundant before batch norm
+    model.add(layers.BatchNormalization())
+    model.add(layers.ReLU())
+    model.add(layers.Reshape((4, 4, widths[0])))
+    for filters in widths[1:]:
+        model.add(layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False))
+        model.add(layers.BatchNormalization())
+        model.add(layers.ReLU())
+    model.add(layers.Conv2DTranspose(channels, 4, strides=2, padding="same", activation="tanh"))
+    return model
+
+
+def dcgan_discriminator_at(resolution: int, channels: int = 3, width: int = 32, dropout: float = 0.3,
+                           name: str = "discriminator") -> keras.Model:
+    """A DCGAN discriminator for square images (resolution, resolution, channels) -> one logit each.
+
+    Strided ``Conv2D(kernel 4, stride 2)`` layers halve the image down to 4x4, doubling the
+    filters from ``width`` (64 px, width 32: 32 -> 64 -> 128 -> 256); LeakyReLU(0.2) and dropout,
+    no batch normalisation (see the module docstring), one logit at the end (no sigmoid).
+    """
+    doublings = _doublings(resolution)
+    _check_channels(channels)
+    model = keras.Sequential(name=name)
+    model.add(keras.Input((resolution, resolution, channels)))
+    for i in range(doublings):
+        model.add(layers.Conv2D(width * 2 ** i, 4, strides=2, padding="same"))
         model.add(layers.LeakyReLU(0.2))
         model.add(layers.Dropout(dropout))
     model.add(layers.Flatten())

@@ -9,9 +9,10 @@ import pytest
 
 import gankit
 from autograder.release import _toml, colab_url, course_location, setup_cell_source, sync_sources
-from notebook_tools import COURSE, ROOT, SOLUTIONS, notebooks, nbgrader_meta, notebook_path
+from notebook_tools import COURSE, ROOT, SOLUTIONS, assignments, notebooks, nbgrader_meta, notebook_path
 
 NOTEBOOKS = [notebook_path(a) for a in notebooks()]
+GRADED = [notebook_path(a) for a in assignments()]  # the appendices have no exercises
 PYPROJECT = _toml(ROOT / "pyproject.toml")  # tomllib, or tomli on Python 3.10
 
 
@@ -130,7 +131,7 @@ def test_a_changed_course_location_reaches_every_notebook(tmp_path):
     assert sync_sources(tmp_path) == []  # a second run has nothing left to do
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.parent.name)
+@pytest.mark.parametrize("path", GRADED, ids=lambda p: p.parent.name)
 def test_every_exercise_has_points_and_hidden_tests(path):
     notebook = nbformat.read(path, as_version=4)
     solutions = [c for c in notebook.cells if nbgrader_meta(c).get("solution")]
@@ -146,7 +147,7 @@ def test_every_exercise_has_points_and_hidden_tests(path):
 
 
 def test_released_notebooks_hide_solutions_and_hidden_tests():
-    for path in NOTEBOOKS:
+    for path in GRADED:
         twin = COURSE / path.relative_to(SOLUTIONS)
         assert twin.exists(), f"no released copy of {path}; run `python -m autograder.release`"
         text = twin.read_text()
