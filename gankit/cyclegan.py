@@ -12,7 +12,9 @@ the input by the cycle: A -> B -> A must give A back. The pieces, each a short f
 * :class:`ImagePool` -- the discriminators learn from a history of 50 generated
   images, not only the newest, so the two sides do not chase each other in circles;
 * :class:`CycleGAN` -- a :class:`gankit.steps.Game`: D_A, then D_B, then both
-  generators, in one compiled step on every backend.
+  generators, in one compiled step on every backend;
+* :func:`translate` and :class:`Snapshots` -- the same test images translated as training
+  moves, for before/after grids.
 
 The defaults are the paper's settings (256x256, 9 residual blocks, lambda 10, pool 50,
 Adam 2e-4 with beta_1 0.5, constant for the first half, then linearly down to 0).
@@ -20,12 +22,16 @@ Adam 2e-4 with beta_1 0.5, constant for the first half, then linearly down to 0)
 
 from __future__ import annotations
 
+import time
+
 import keras
+import numpy as np
 from keras import ops
 
 from gankit import steps
 from gankit.blocks import patchgan, resnet_generator
 from gankit.trainer import HoldThenDecay
+from gankit.utils import to_numpy
 
 
 # -- losses ---------------------------------------------------------------------------------------
@@ -200,3 +206,50 @@ class CycleGAN(steps.Game):
     def call(self, a, training=False):
         """Translate A images to B (``g_ab``)."""
         return self.g_ab(a, training=training)
+
+
+# -- watching a run -------------------------------------------------------------------------------
+
+def translate(generator, images, batch_size: int = 16) -> np.ndarray:
+    """``generator`` applied to ``images`` (float, [-1, 1]) in batches, in inference mode, as a NumPy array."""
+    images = np.asarray(images, dtype="float32")
+    parts = [to_numpy(generator(images[i:i + batch_size], training=False)) for i in range(0, len(images), batch_size)]
+    return np.concatenate(parts) if parts else images[:0]
+
+
+class Snapshots(keras.callbacks.Callback):
+    """The same test images translated at the start and after every epoch: ``frames[name]`` and ``steps``.
+
+    ``images`` maps a name to ``(generator attribute, images)``, e.g.
+    ``{"photo -> Monet": ("g_ba", photos)}``; each frame holds ``gan.<attribute>`` applied to
+    those images. ``steps`` says how many training steps each frame had seen and
+    ``seconds`` how long training had run by then (the snapshots' own time left out).
+    """
+
+    def __init__(self, images: dict):
+        super().__init__()
+        self.images = {name: (attribute, np.asarray(x, dtype="float32")) for name, (attribute, x) in images.items()}
+        self.frames = {name: [] for name in self.images}
+        self.steps, self.seconds = [], []
+        self._start, self._spent, self._step = None, 0.0, 0
+
+    def _snapshot(self) -> None:
+        began = time.perf_counter()
+        for name, (attribute, x) in self.images.items():
+            self.frames[name].append(translate(getattr(self.model, attribute), x))
+        self.steps.append(self._step)
+        self.seconds.append(round(began - self._start - self._spent, 1))
+        self._spent += time.perf_counter() - began
+
+    def on_train_begin(self, logs=None):
+        if self._start is None:
+            self._start = time.perf_counter()
+            self._snapshot()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._step += 1
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs:  # JAX runs ahead of Python: wait for the step before reading the clock
+            float(np.asarray(next(iter(logs.values()))))
+        self._snapshot()

@@ -81,8 +81,16 @@ def test_one_step_on_the_shared_monet_subset_moves_exactly_the_right_variables()
     gan.compile(cyclegan.adam(total_steps=4, rate=1e-2), keras.optimizers.SGD(0.0), cyclegan.adam(4, 1e-2))
     parts = {name: getattr(gan, name) for name in ("g_ab", "g_ba", "d_a", "d_b")}
     before = {name: weights(model) for name, model in parts.items()}
-    history = gan.fit(batches, epochs=1, steps_per_epoch=2, verbose=0).history
+    shown = images.to_tanh_range(photos[:3, 2:34, 2:34])
+    snapshots = cyclegan.Snapshots({"photo -> Monet": ("g_ba", shown)})
+    history = gan.fit(batches, epochs=2, steps_per_epoch=1, callbacks=[snapshots], verbose=0).history
 
+    # the same photos before training and after each epoch (one step each), by the generator named
+    assert snapshots.steps == [0, 1, 2] and len(snapshots.seconds) == 3
+    frames = snapshots.frames["photo -> Monet"]
+    assert [f.shape for f in frames] == [(3, 32, 32, 3)] * 3 and not np.allclose(frames[0], frames[-1])
+    np.testing.assert_allclose(frames[-1], numpy_of(gan.g_ba(shown, training=False)), atol=1e-5)
+    np.testing.assert_allclose(cyclegan.translate(gan.g_ba, shown, batch_size=2), frames[-1], atol=1e-5)
     assert set(history) == {"d_a_loss", "d_b_loss", "g_loss", "cycle", "identity"}
     assert all(np.isfinite(v).all() for v in history.values())
     for name, model in parts.items():
