@@ -12,12 +12,20 @@ The notebooks teach; this package holds what they share. Modules:
 * ``gankit.checks``    -- exercise checks with plain-word failures
 * ``gankit.judge``     -- the MNIST judge that scores generated digits
 * ``gankit.toy``       -- the 1-D toy GAN of notebook 00
-* ``gankit.models``    -- reference DCGAN builders (CPU-sized and paper-sized)
+* ``gankit.models``    -- reference DCGAN builders (MNIST sizes, and any power-of-two size)
 * ``gankit.steps``     -- the one training step (TensorFlow, JAX) and games of several players
 * ``gankit.trainer``   -- the fused GAN trainer with resume
 * ``gankit.utils``     -- small shared helpers (``to_numpy``)
 * ``gankit.callbacks`` -- sample grids, loss history, GIFs and checkpoints during training
 * ``gankit.metrics``   -- Frechet distance in the judge's feature space, mode coverage
+* ``gankit.blocks``    -- image-to-image blocks: instance norm, ResNet generator, PatchGAN, U-Net
+* ``gankit.cyclegan``  -- CycleGAN (notebook 03): LSGAN, cycle and identity losses, image pool
+* ``gankit.pix2pix``   -- pix2pix (notebook 04): conditional discriminator, GAN + L1
+* ``gankit.quality``   -- image measures: L1, PSNR, SSIM, sharpness
+* ``gankit.style``     -- the Monet style judge of notebook 03, checked on known cases first
+* ``gankit.conditional`` -- the class-conditional DCGAN of notebook 05
+* ``gankit.capstone``  -- notebook 05's study: small labelled set, mixing, augmentation, sweep
+* ``gankit.exercises`` -- the visible checks of each notebook's exercises
 * ``gankit.bench``     -- ``python -m gankit.bench``: fused vs toggling speed, time to quality
 * ``gankit.run``       -- ``python -m gankit.run``: the notebooks under a profile, held to ``bars.yaml``
 """
