@@ -29,6 +29,24 @@ def error_text(error: BaseException, limit: int = 300) -> str:
     return text if len(text) <= limit else text[:limit] + " ..."
 
 
+def call_answer(function, name: str, *args, fix: str, **kwargs):
+    """Call a learner's function; an error from inside it becomes an ExerciseError naming it and ending in ``fix``.
+
+    ``NotImplementedError`` (the untouched exercise) and ``ExerciseError`` pass through as they are.
+    """
+    try:
+        return function(*args, **kwargs)
+    except (NotImplementedError, ExerciseError):
+        raise
+    except Exception as error:
+        raise ExerciseError(f"{name} raised {type(error).__name__}: {error_text(error)}. Fix: {fix}") from None
+
+
+def softplus(x) -> np.ndarray:
+    """log(1 + e^x) in float64 without overflow: the checks' reference for cross-entropy on logits."""
+    return np.logaddexp(0.0, np.asarray(x, dtype="float64"))
+
+
 def check_shape(value, expected, what: str = "output") -> None:
     """``value`` (a tensor, array or model) has the expected shape; None matches any size."""
     shape = tuple(value.output_shape if hasattr(value, "output_shape") else np.shape(value))

@@ -99,3 +99,18 @@ def test_diagnosis_check_explains_and_grades():
         mlp_gan.check_diagnosis({"A": None, "B": None, "C": None, "D": None})
     with pytest.raises(ExerciseError, match="run C is not 'mode collapse'.*run D is not 'frozen discriminator'"):
         mlp_gan.grade_diagnosis(dict(answer, C="mode collapse", D="frozen discriminator"), answer)
+
+
+def test_call_answer_passes_the_untouched_exercise_through_and_explains_other_errors():
+    def blank():
+        raise NotImplementedError()
+
+    def broken(x):
+        return x + "1"
+
+    with pytest.raises(NotImplementedError):
+        checks.call_answer(blank, "blank", fix="write it")
+    with pytest.raises(ExerciseError, match=r"^broken raised TypeError: .*\. Fix: add numbers, not text\.$"):
+        checks.call_answer(broken, "broken", 1, fix="add numbers, not text.")
+    assert checks.call_answer(lambda x, y=0: x + y, "add", 1, y=2, fix="-") == 3
+    assert checks.softplus(1000.0) == 1000.0 and abs(checks.softplus(0.0) - np.log(2.0)) < 1e-15

@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from gankit.checks import ExerciseError, error_text, passed, shape_text, to_numpy
+from gankit.checks import ExerciseError, call_answer, passed, shape_text, to_numpy
 
 
 def _call(fn, name: str, *args, **kwargs):
-    try:
-        return fn(*args, **kwargs)
-    except (NotImplementedError, ExerciseError):
-        raise
-    except Exception as error:
-        raise ExerciseError(f"{name} raised {type(error).__name__}: {error_text(error)}. Fix: follow the exercise's "
-                            "steps, and try your function on the example in the cell above.") from None
+    return call_answer(fn, name, *args, **kwargs,
+                       fix="follow the exercise's steps, and try your function on the example in the cell above.")
+
+
 
 
 # -- Exercise 1: the label joined to the noise ---------------------------------------------------

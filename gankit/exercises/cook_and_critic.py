@@ -15,13 +15,9 @@ import math
 
 import numpy as np
 
-from gankit.checks import ExerciseError, check_close, passed, to_numpy
+from gankit.checks import ExerciseError, check_close, softplus, passed, to_numpy
 
 LOG2 = math.log(2.0)
-
-
-def _softplus(v):
-    return np.logaddexp(0.0, np.asarray(v, dtype="float64"))
 
 
 def _tensor(values):
@@ -62,7 +58,7 @@ def call_discriminator_loss(discriminator_loss, real, fake) -> float:
 
 
 def _mean_d_loss(real, fake) -> float:
-    return 0.5 * (_softplus(-np.asarray(real)).mean() + _softplus(np.asarray(fake)).mean())
+    return 0.5 * (softplus(-np.asarray(real)).mean() + softplus(np.asarray(fake)).mean())
 
 
 def check_discriminator_loss(discriminator_loss) -> None:
@@ -79,7 +75,7 @@ def check_discriminator_loss(discriminator_loss) -> None:
                    "it grows with the batch size. Fix: take the mean over each batch, then half their sum."),
         (8 * LOG2, "The loss is 8 log 2 for 3 real and 5 fake logits of 0: it looks like a sum over both batches. "
                    "Fix: take the mean over each batch, then half their sum."),
-        (0.5 * (_softplus(-0.5) + _softplus(0.5)),
+        (0.5 * (softplus(-0.5) + softplus(0.5)),
          "The loss is 0.724 when every logit is 0, not log 2 = 0.693: the sigmoid was applied twice. "
          "Fix: pass the logits themselves to a loss built for logits (from_logits=True or ops.softplus)."),
     ]
@@ -105,7 +101,7 @@ def check_discriminator_loss(discriminator_loss) -> None:
     # 3. Batches of unequal sizes with different logits: each batch must count the same.
     real, fake = np.full((3, 1), 2.0), np.full((5, 1), 2.0)
     got = call_discriminator_loss(discriminator_loss, real, fake)
-    pooled = (_softplus(-real).sum() + _softplus(fake).sum()) / (len(real) + len(fake))
+    pooled = (softplus(-real).sum() + softplus(fake).sum()) / (len(real) + len(fake))
     if abs(got - pooled) < 1e-3:
         raise ExerciseError("With 3 real and 5 fake logits the loss is one mean over all 8 samples: one expectation "
                             "over both batches, so the bigger batch weighs more. The real and fake batches are "

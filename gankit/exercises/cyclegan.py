@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gankit.checks import ExerciseError, error_text, passed, shape_text, to_numpy
+from gankit.checks import ExerciseError, call_answer, passed, shape_text, softplus, to_numpy
 
 
 def _scalar(value, what: str) -> float:
@@ -29,26 +29,25 @@ def _scalar(value, what: str) -> float:
 
 
 def _call(function, name: str, *args):
-    try:
-        return function(*args)
-    except (NotImplementedError, ExerciseError):
-        raise
-    except Exception as error:
-        raise ExerciseError(f"{name} raised {type(error).__name__}: {error_text(error)}. "
-                            "Fix: use keras.ops (ops.mean, ops.square, ops.abs) on the tensors you are given.") from None
+    return call_answer(function, name, *args,
+                       fix="use keras.ops (ops.mean, ops.square, ops.abs) on the tensors you are given.")
 
 
 def _close(value: float, expected: float) -> bool:
     return bool(np.isclose(value, expected, rtol=1e-4, atol=1e-5))
 
 
+def _diagnose(name: str, got: float, right: float, diagnoses, otherwise: str):
+    """Raise the message of the first known mistake whose value ``got`` matches, else ``otherwise``."""
+    for value, message in diagnoses:
+        if _close(got, value):
+            raise ExerciseError(f"{name} gave {got:.4f}, expected {right:.4f}: {message}")
+    raise ExerciseError(otherwise)
+
+
 def _scores(rng, shape):
     # PatchGAN scores: one per patch, spread around the 0 ("fake") and 1 ("real") targets
     return rng.normal(0.5, 0.6, size=shape).astype("float32")
-
-
-def _softplus(x):
-    return np.logaddexp(0.0, np.asarray(x, dtype="float64"))
 
 
 # -- Exercises 1 and 2: the least-squares GAN losses --------------------------------------------
@@ -62,7 +61,7 @@ def check_lsgan_discriminator_loss(lsgan_discriminator_loss, patches: int = 4, s
     right = 0.5 * (np.mean((real - 1.0) ** 2) + np.mean(fake ** 2))
     if _close(got, right):
         return passed(f"lsgan_discriminator_loss: {got:.4f}, as expected. All checks passed.")
-    bce = 0.5 * (np.mean(_softplus(-real)) + np.mean(_softplus(fake)))
+    bce = 0.5 * (np.mean(softplus(-real)) + np.mean(softplus(fake)))
     diagnoses = [
         (bce, "this is the cross-entropy loss of notebooks 00 to 02, not the least-squares one. CycleGAN's "
               "discriminator returns raw scores that are pulled towards 1 for real and 0 for fake by a squared "
@@ -78,11 +77,9 @@ def check_lsgan_discriminator_loss(lsgan_discriminator_loss, patches: int = 4, s
         (0.5 * (np.mean(np.abs(real - 1.0)) + np.mean(np.abs(fake))),
          "this is an absolute error; LSGAN squares the differences. Fix: ops.square, not ops.abs."),
     ]
-    for value, message in diagnoses:
-        if _close(got, value):
-            raise ExerciseError(f"lsgan_discriminator_loss gave {got:.4f}, expected {right:.4f}: {message}")
-    raise ExerciseError(f"lsgan_discriminator_loss gave {got:.4f} for these score maps, expected {right:.4f}. "
-                        "Fix: 0.5 * (mean of (real_scores - 1) squared + mean of fake_scores squared).")
+    _diagnose("lsgan_discriminator_loss", got, right, diagnoses,
+              f"lsgan_discriminator_loss gave {got:.4f} for these score maps, expected {right:.4f}. "
+              "Fix: 0.5 * (mean of (real_scores - 1) squared + mean of fake_scores squared).")
 
 
 def check_lsgan_generator_loss(lsgan_generator_loss, patches: int = 4, seed: int = 1) -> None:
@@ -96,7 +93,7 @@ def check_lsgan_generator_loss(lsgan_generator_loss, patches: int = 4, seed: int
     diagnoses = [
         (np.mean(fake ** 2), "your generator is trained towards 0, the discriminator's target for fakes: it would "
                              "learn to make images that are easy to reject. Fix: ops.mean(ops.square(fake_scores - 1))."),
-        (np.mean(_softplus(-fake)), "this is the cross-entropy loss of notebooks 00 to 02, not the least-squares "
+        (np.mean(softplus(-fake)), "this is the cross-entropy loss of notebooks 00 to 02, not the least-squares "
                                     "one. Fix: ops.mean(ops.square(fake_scores - 1))."),
         (0.5 * right, "the generator's loss has no factor 0.5 (only the discriminator's has). "
                       "Fix: ops.mean(ops.square(fake_scores - 1))."),
@@ -105,11 +102,9 @@ def check_lsgan_generator_loss(lsgan_generator_loss, patches: int = 4, seed: int
         (np.mean(np.abs(fake - 1.0)), "this is an absolute error; LSGAN squares the difference. "
                                       "Fix: ops.square, not ops.abs."),
     ]
-    for value, message in diagnoses:
-        if _close(got, value):
-            raise ExerciseError(f"lsgan_generator_loss gave {got:.4f}, expected {right:.4f}: {message}")
-    raise ExerciseError(f"lsgan_generator_loss gave {got:.4f}, expected {right:.4f}. "
-                        "Fix: the mean of (fake_scores - 1) squared.")
+    _diagnose("lsgan_generator_loss", got, right, diagnoses,
+              f"lsgan_generator_loss gave {got:.4f}, expected {right:.4f}. "
+              "Fix: the mean of (fake_scores - 1) squared.")
 
 
 # -- Exercises 3 and 4: the cycle and identity terms --------------------------------------------
@@ -180,11 +175,9 @@ def check_cycle_term(cycle_term, weight: float = 10.0, size: int = 8, seed: int 
          "a round trip uses one generator twice (g_ab(g_ab(a))). Fix: there with g_ab, back with g_ba: "
          "g_ba(g_ab(a))."),
     ]
-    for value, message in diagnoses:
-        if _close(got, value):
-            raise ExerciseError(f"cycle_term gave {got:.4f}, expected {right:.4f}: {message}")
-    raise ExerciseError(f"cycle_term gave {got:.4f}, expected {right:.4f}. Fix: weight * (mean |g_ba(g_ab(a)) - a| "
-                        "+ mean |g_ab(g_ba(b)) - b|).")
+    _diagnose("cycle_term", got, right, diagnoses,
+              f"cycle_term gave {got:.4f}, expected {right:.4f}. Fix: weight * (mean |g_ba(g_ab(a)) - a| "
+              "+ mean |g_ab(g_ba(b)) - b|).")
 
 
 def check_identity_term(identity_term, weight: float = 5.0, size: int = 8, seed: int = 3) -> None:
@@ -214,11 +207,9 @@ def check_identity_term(identity_term, weight: float = 5.0, size: int = 8, seed:
         (w * _l1(g_ba.numpy(a), a), "only g_ba is checked; g_ab shown B images should leave them alone too. "
                                     "Fix: add the L1 mean of g_ab(b) against b."),
     ]
-    for value, message in diagnoses:
-        if _close(got, value):
-            raise ExerciseError(f"identity_term gave {got:.4f}, expected {right:.4f}: {message}")
-    raise ExerciseError(f"identity_term gave {got:.4f}, expected {right:.4f}. Fix: weight * (mean |g_ab(b) - b| "
-                        "+ mean |g_ba(a) - a|).")
+    _diagnose("identity_term", got, right, diagnoses,
+              f"identity_term gave {got:.4f}, expected {right:.4f}. Fix: weight * (mean |g_ab(b) - b| "
+              "+ mean |g_ba(a) - a|).")
 
 
 # -- Exercise 5: the image pool -----------------------------------------------------------------

@@ -17,7 +17,7 @@ import re
 
 import numpy as np
 
-from gankit.checks import ExerciseError, check_close, error_text, passed, shape_text, to_numpy, weights_of
+from gankit.checks import ExerciseError, check_close, softplus, error_text, passed, shape_text, to_numpy, weights_of
 
 IMAGE = (28, 28, 1)
 
@@ -34,10 +34,6 @@ def layers_of(model) -> list:
 
 def _kinds(model) -> list[str]:
     return [type(layer).__name__ for layer in layers_of(model)]
-
-
-def _softplus(x):
-    return np.logaddexp(0.0, np.asarray(x, dtype="float64"))
 
 
 def _sigmoid(x):
@@ -222,7 +218,7 @@ def check_discriminator_loss(discriminator_loss, real=None, fake=None) -> None:
     real = np.array([[2.0], [-1.0], [0.5], [3.0]]) if real is None else np.asarray(real, dtype="float64")
     fake = np.array([[-2.0], [1.0], [-0.5], [0.0]]) if fake is None else np.asarray(fake, dtype="float64")
     got = _one_number(discriminator_loss, "discriminator_loss", real, fake)
-    right = 0.5 * (_softplus(-real).mean() + _softplus(fake).mean())
+    right = 0.5 * (softplus(-real).mean() + softplus(fake).mean())
     if not np.isfinite(got):
         raise ExerciseError(f"discriminator_loss is {got} for logits as large as {np.abs([real, fake]).max():.0f}. "
                             "Fix: use ops.binary_crossentropy(..., from_logits=True), which is computed in a safe "
@@ -230,9 +226,9 @@ def check_discriminator_loss(discriminator_loss, real=None, fake=None) -> None:
     mistakes = {
         "the real and fake labels look swapped: real logits must be compared with 1 (\"real\") and fake logits "
         "with 0 (\"fake\"). Fix: BCE(ones_like(real_logits), real_logits) and BCE(zeros_like(fake_logits), "
-        "fake_logits)": 0.5 * (_softplus(real).mean() + _softplus(-fake).mean()),
+        "fake_logits)": 0.5 * (softplus(real).mean() + softplus(-fake).mean()),
         AS_PROBABILITIES: 0.5 * (_bce_on_probabilities(1, real).mean() + _bce_on_probabilities(0, fake).mean()),
-        TWICE: 0.5 * (_softplus(-_sigmoid(real)).mean() + _softplus(_sigmoid(fake)).mean()),
+        TWICE: 0.5 * (softplus(-_sigmoid(real)).mean() + softplus(_sigmoid(fake)).mean()),
     }
     for mistake, value in mistakes.items():
         for factor in (1.0, 2.0):
@@ -256,19 +252,19 @@ def check_generator_loss(generator_loss, fake=None) -> None:
     """Exercise 4: ``generator_loss(fake_logits)`` = BCE(1, fake), the non-saturating loss."""
     fake = np.array([[-2.0], [1.0], [-0.5], [0.0], [2.5]]) if fake is None else np.asarray(fake, dtype="float64")
     got = _one_number(generator_loss, "generator_loss", fake)
-    right = _softplus(-fake).mean()
+    right = softplus(-fake).mean()
     if not np.isfinite(got):
         raise ExerciseError(f"generator_loss is {got} for logits as large as {np.abs(fake).max():.0f}. Fix: use "
                             "ops.binary_crossentropy(..., from_logits=True), which is computed in a safe form.")
     mistakes = {
         "the generator is trained towards the \"fake\" label (0): that teaches it to make fakes the discriminator "
         "finds easy to reject. Fix: compare the fake logits with 1 (\"real\"), ops.ones_like(fake_logits)":
-            _softplus(fake).mean(),
+            softplus(fake).mean(),
         "this is the saturating loss, the mean of log(1 - D(G(z))), which gives the generator almost no gradient "
         "while the discriminator wins. Fix: use the non-saturating one, BCE against the label 1 (\"real\")":
-            -_softplus(fake).mean(),
+            -softplus(fake).mean(),
         AS_PROBABILITIES: _bce_on_probabilities(1, fake).mean(),
-        TWICE: _softplus(-_sigmoid(fake)).mean(),
+        TWICE: softplus(-_sigmoid(fake)).mean(),
     }
     for mistake, value in mistakes.items():
         if np.isclose(got, value, rtol=1e-3, atol=1e-4) and not np.isclose(got, right, rtol=1e-4):
@@ -385,7 +381,7 @@ def check_train_step(train_step, batch: int = 6, rate_d: float = 0.5, rate_g: fl
     f, w, b = np.tanh(image).reshape(-1).astype("float64"), w.reshape(-1).astype("float64"), float(b[0])
     R = real.reshape(len(real), -1).astype("float64")
     s_real, s_fake = R @ w + b, f @ w + b
-    d_loss_right = 0.5 * (_softplus(-s_real).mean() + _softplus(s_fake))
+    d_loss_right = 0.5 * (softplus(-s_real).mean() + softplus(s_fake))
     grad_w = 0.5 * ((-_sigmoid(-s_real))[:, None] * R).mean(axis=0) + 0.5 * _sigmoid(s_fake) * f
     grad_b = 0.5 * ((-_sigmoid(-s_real)).mean() + _sigmoid(s_fake))
 
@@ -395,7 +391,7 @@ def check_train_step(train_step, batch: int = 6, rate_d: float = 0.5, rate_g: fl
     def g_after(w_d, b_d, rate, use_d_loss=False):
         s = f @ w_d + b_d
         grad_f = 0.5 * _sigmoid(s) * w_d if use_d_loss else -_sigmoid(-s) * w_d
-        return (np.arctanh(f) - rate * grad_f * (1 - f ** 2)).reshape(image.shape), _softplus(-s)
+        return (np.arctanh(f) - rate * grad_f * (1 - f ** 2)).reshape(image.shape), softplus(-s)
 
     def same(got, want):
         return all(np.allclose(np.reshape(g, -1), np.reshape(x, -1), rtol=1e-4, atol=1e-5) for g, x in zip(got, want))

@@ -17,20 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gankit.checks import ExerciseError, error_text, passed, shape_text, to_numpy
-
-
-def _softplus(x):
-    return np.logaddexp(0.0, np.asarray(x, dtype="float64"))
-
-
-def _call(fn, name: str, *args, fix: str, **kwargs):
-    try:
-        return fn(*args, **kwargs)
-    except (NotImplementedError, ExerciseError):
-        raise
-    except Exception as error:
-        raise ExerciseError(f"{name} raised {type(error).__name__}: {error_text(error)}. Fix: {fix}") from None
+from gankit.checks import ExerciseError, call_answer, error_text, passed, shape_text, softplus, to_numpy
 
 
 # -- Exercise 1: split a pair -------------------------------------------------------------------
@@ -56,7 +43,7 @@ def check_split_pair(split_pair, height: int = 8, channels: int = 3) -> None:
         pair = example_pair(h, channels, seed=h)
         half = pair.shape[1] // 2
         left, right = pair[:, :half], pair[:, half:]
-        result = _call(split_pair, "split_pair", pair.copy(),
+        result = call_answer(split_pair, "split_pair", pair.copy(),
                        fix="slice the columns: pair[:, :width // 2] and pair[:, width // 2:].")
         if not isinstance(result, (tuple, list)) or len(result) != 2:
             raise ExerciseError(f"split_pair returned a {type(result).__name__}; it must return two images, "
@@ -292,7 +279,7 @@ def check_generator_loss(generator_loss, l1_weight: float = 100.0, seed: int = 0
     fix = "return the GAN term + l1_weight * ops.mean(ops.abs(fake - photos))."
     shown = []
     for weight in (l1_weight, 10.0):
-        value = _call(generator_loss, "generator_loss", *tensors, l1_weight=weight,
+        value = call_answer(generator_loss, "generator_loss", *tensors, l1_weight=weight,
                       fix="use keras.ops: ops.binary_crossentropy(ops.ones_like(fake_scores), fake_scores, "
                           "from_logits=True), ops.mean, ops.abs.")
         if isinstance(value, (tuple, list)):
@@ -303,7 +290,7 @@ def check_generator_loss(generator_loss, l1_weight: float = 100.0, seed: int = 0
             raise ExerciseError(f"generator_loss returned shape {shape_text(array.shape)}; it must return one "
                                 "number. Fix: average with ops.mean; " + fix)
         got = float(array.reshape(()))
-        gan, l1 = _softplus(-scores).mean(), np.abs(fake - photos).mean()
+        gan, l1 = softplus(-scores).mean(), np.abs(fake - photos).mean()
         right = gan + weight * l1
         if np.isclose(got, right, rtol=1e-4, atol=1e-5):
             shown.append(f"{got:.3f} (l1_weight={weight:g})")
@@ -327,7 +314,7 @@ def check_generator_loss(generator_loss, l1_weight: float = 100.0, seed: int = 0
              "ablation, which blurs. Fix: " + fix),
             (gan,
              "the loss has no L1 term: the generator only has to fool the discriminator. Fix: " + fix),
-            (_softplus(scores).mean() + weight * l1,
+            (softplus(scores).mean() + weight * l1,
              "the GAN term compares the fake scores with 0 ('fake'): the generator must push them towards 1 "
              "('real'). Fix: ops.binary_crossentropy(ops.ones_like(fake_scores), fake_scores, from_logits=True)."),
             (gan + weight * ((fake - photos) ** 2).mean(),
