@@ -106,8 +106,9 @@ def check_mix(mix, n_real: int = 10, pool: int = 40, ratios=(2, 0.5), seed: int 
             else:
                 said = f"it added {got}"
             raise ExerciseError(f"with {n_real} real images and ratio {ratio:g}, mix should add "
-                                f"round({ratio:g} * {n_real}) = {want} generated images, but {said}. Fix: "
-                                f"count = int(round(ratio * len(real_images))).")
+                                f"round({ratio:g} * {n_real}) = {want} generated images, but {said}. Fix: the ratio "
+                                f"counts generated images per real image: multiply the number of real images by it "
+                                f"and round to a whole number.")
         true = np.rint(np.abs(code) * 20.0 - 1.0).astype(int)
         wrong = int((true != labels).sum())
         if wrong:
@@ -182,7 +183,7 @@ def check_augment(augment, n: int = 24, seed: int = 0) -> None:
     if low < -1 - 1e-4 or high > 1 + 1e-4:
         raise ExerciseError(f"augment's images range from {low:.3g} to {high:.3g}, outside [-1, 1]: the noise pushes "
                             "pixels past the range of the real (and the generated) digits, and the classifier learns "
-                            "from values it never sees in the test set. Fix: clip the result, ops.clip(x, -1.0, 1.0).")
+                            "from values it never sees in the test set. Fix: clip the result back into [-1, 1].")
     if np.allclose(out, images, atol=1e-3):
         raise ExerciseError("augment returns the images unchanged. Fix: shift, rotate and add a little noise, with "
                             "training=True when you call Keras's random layers (they do nothing otherwise).")

@@ -65,21 +65,24 @@ def check_lsgan_discriminator_loss(lsgan_discriminator_loss, patches: int = 4, s
     diagnoses = [
         (bce, "this is the cross-entropy loss of notebooks 00 to 02, not the least-squares one. CycleGAN's "
               "discriminator returns raw scores that are pulled towards 1 for real and 0 for fake by a squared "
-              "error. Fix: 0.5 * (ops.mean(ops.square(real_scores - 1)) + ops.mean(ops.square(fake_scores)))."),
+              "error. Fix: replace the cross-entropy by each score's squared distance from its target."),
         (0.5 * (np.mean(real ** 2) + np.mean((fake - 1.0) ** 2)),
          "real and fake are swapped: your discriminator is pulled towards 0 on real images and 1 on fakes. "
-         "Fix: real scores towards 1, ops.square(real_scores - 1); fake scores towards 0, ops.square(fake_scores)."),
+         "Fix: the target is 1 for the real scores and 0 for the fake ones."),
         (np.mean((real - 1.0) ** 2) + np.mean(fake ** 2),
-         "the loss is twice what it should be: the factor 0.5 is missing. The paper halves the discriminator's "
-         "loss so that it learns at half the generators' pace. Fix: multiply the sum of the two means by 0.5."),
+         "the loss is twice what it should be: the factor 0.5 is missing. The half does not change how fast the "
+         "discriminator learns (Adam takes the same steps for any constant factor); it sets the value the loss "
+         "reports: an undecided discriminator, 0.5 everywhere, reports 0.25, as the generator then does. "
+         "Fix: halve the sum of the two means."),
         (0.5 * np.mean((real - 1.0) ** 2), "the fake scores are missing: the discriminator only learns to call real "
-                                           "images real. Fix: add ops.mean(ops.square(fake_scores))."),
+                                           "images real. Fix: add the fake scores' mean squared distance from 0."),
         (0.5 * (np.mean(np.abs(real - 1.0)) + np.mean(np.abs(fake))),
          "this is an absolute error; LSGAN squares the differences. Fix: ops.square, not ops.abs."),
     ]
     _diagnose("lsgan_discriminator_loss", got, right, diagnoses,
               f"lsgan_discriminator_loss gave {got:.4f} for these score maps, expected {right:.4f}. "
-              "Fix: 0.5 * (mean of (real_scores - 1) squared + mean of fake_scores squared).")
+              "Fix: each batch's mean squared distance from its target (1 for real, 0 for fake), then half "
+              "their sum, as the formula above the exercise says.")
 
 
 def check_lsgan_generator_loss(lsgan_generator_loss, patches: int = 4, seed: int = 1) -> None:
@@ -92,19 +95,19 @@ def check_lsgan_generator_loss(lsgan_generator_loss, patches: int = 4, seed: int
         return passed(f"lsgan_generator_loss: {got:.4f}, as expected. All checks passed.")
     diagnoses = [
         (np.mean(fake ** 2), "your generator is trained towards 0, the discriminator's target for fakes: it would "
-                             "learn to make images that are easy to reject. Fix: ops.mean(ops.square(fake_scores - 1))."),
+                             "learn to make images that are easy to reject. Fix: the generator's target is 1, 'real'."),
         (np.mean(softplus(-fake)), "this is the cross-entropy loss of notebooks 00 to 02, not the least-squares "
-                                    "one. Fix: ops.mean(ops.square(fake_scores - 1))."),
+                                    "one. Fix: the mean squared distance of the fake scores from 1."),
         (0.5 * right, "the generator's loss has no factor 0.5 (only the discriminator's has). "
-                      "Fix: ops.mean(ops.square(fake_scores - 1))."),
+                      "Fix: drop the 0.5."),
         (-np.mean((fake - 1.0) ** 2), "the sign is flipped: minimising this pushes the fakes' scores away from 1. "
-                                      "Fix: ops.mean(ops.square(fake_scores - 1)), no minus."),
+                                      "Fix: no minus: the loss must grow as the scores move away from 1."),
         (np.mean(np.abs(fake - 1.0)), "this is an absolute error; LSGAN squares the difference. "
                                       "Fix: ops.square, not ops.abs."),
     ]
     _diagnose("lsgan_generator_loss", got, right, diagnoses,
               f"lsgan_generator_loss gave {got:.4f}, expected {right:.4f}. "
-              "Fix: the mean of (fake_scores - 1) squared.")
+              "Fix: the mean squared distance of the fake scores from 1, the 'real' target.")
 
 
 # -- Exercises 3 and 4: the cycle and identity terms --------------------------------------------
@@ -156,28 +159,28 @@ def check_cycle_term(cycle_term, weight: float = 10.0, size: int = 8, seed: int 
     diagnoses = [
         (w * (_l1(aba, b) + _l1(bab, a)),
          "each round trip is compared with the other domain's images (A -> B -> A against b). A round trip from A "
-         "ends in A, so it must give back the same a it started from. Fix: compare g_ba(g_ab(a)) with a, and "
-         "g_ab(g_ba(b)) with b."),
+         "ends in A, so it must give back the same a it started from. Fix: compare each round trip with the "
+         "images it started from."),
         (w * (_l1(g_ab.numpy(a), a) + _l1(g_ba.numpy(b), b)),
          "you compared one translation with its input (g_ab(a) against a): that is half a cycle, and it would "
-         "forbid any change at all. Fix: translate there and back, g_ba(g_ab(a)), and compare that with a."),
+         "forbid any change at all. Fix: translate there and back before you compare with the start."),
         (_l1(aba, a) + _l1(bab, b),
          f"the weight is missing: your term is {weight:g} times too small, and the adversarial loss would swamp it. "
          "Fix: multiply the sum of the two L1 means by weight."),
         (w * (_l2(aba, a) + _l2(bab, b)),
-         "this squares the differences (L2). The cycle loss is an L1 loss, the mean absolute difference: it "
-         "punishes small blurs as much as large ones, and gives sharper images. Fix: ops.abs, not ops.square."),
+         "this squares the differences (L2). The paper's cycle loss is an L1 loss, the mean absolute difference. "
+         "Fix: ops.abs, not ops.square."),
         (w * _l1(aba, a), "only the A -> B -> A cycle is there; the B -> A -> B cycle is missing. "
-                          "Fix: add the L1 mean of g_ab(g_ba(b)) against b."),
+                          "Fix: add the second round trip, from B and back, compared with b."),
         (w * _l1(bab, b), "only the B -> A -> B cycle is there; the A -> B -> A cycle is missing. "
-                          "Fix: add the L1 mean of g_ba(g_ab(a)) against a."),
+                          "Fix: add the first round trip, from A and back, compared with a."),
         (w * (_l1(g_ab.numpy(g_ab.numpy(a)), a) + _l1(g_ba.numpy(g_ba.numpy(b)), b)),
-         "a round trip uses one generator twice (g_ab(g_ab(a))). Fix: there with g_ab, back with g_ba: "
-         "g_ba(g_ab(a))."),
+         "a round trip uses one generator twice (A -> B, then B -> B). Fix: go there with one generator and "
+         "come back with the other."),
     ]
     _diagnose("cycle_term", got, right, diagnoses,
-              f"cycle_term gave {got:.4f}, expected {right:.4f}. Fix: weight * (mean |g_ba(g_ab(a)) - a| "
-              "+ mean |g_ab(g_ba(b)) - b|).")
+              f"cycle_term gave {got:.4f}, expected {right:.4f}. Fix: weight times the sum of two L1 means, "
+              "each round trip (A -> B -> A, B -> A -> B) against the images it started from.")
 
 
 def check_identity_term(identity_term, weight: float = 5.0, size: int = 8, seed: int = 3) -> None:
@@ -193,23 +196,23 @@ def check_identity_term(identity_term, weight: float = 5.0, size: int = 8, seed:
         (w * (_l1(g_ab.numpy(a), a) + _l1(g_ba.numpy(b), b)),
          "each generator is fed the other domain's images (g_ab(a)): that asks g_ab to leave paintings alone, "
          "the very images it must translate. g_ab makes B images, so it is shown B images and should change "
-         "nothing. Fix: compare g_ab(b) with b, and g_ba(a) with a."),
+         "nothing. Fix: show each generator images of the domain it produces, and compare its output with them."),
         (w * (_l1(g_ab.numpy(a), b) + _l1(g_ba.numpy(b), a)),
          "you compared a translation with an image of the other domain (g_ab(a) against b); the domains are not "
-         "paired, so there is nothing to compare it with. Fix: g_ab(b) against b, and g_ba(a) against a."),
+         "paired, so there is nothing to compare it with. Fix: compare each generator's output with its own input."),
         (_l1(g_ab.numpy(b), b) + _l1(g_ba.numpy(a), a),
          f"the weight is missing: your term is {weight:g} times too small. Fix: multiply the sum of the two L1 "
          "means by weight."),
         (w * (_l2(g_ab.numpy(b), b) + _l2(g_ba.numpy(a), a)),
          "this squares the differences (L2); the identity loss is an L1 loss. Fix: ops.abs, not ops.square."),
         (w * _l1(g_ab.numpy(b), b), "only g_ab is checked; g_ba shown A images should leave them alone too. "
-                                    "Fix: add the L1 mean of g_ba(a) against a."),
+                                    "Fix: add g_ba's term: shown A images, it should return them unchanged."),
         (w * _l1(g_ba.numpy(a), a), "only g_ba is checked; g_ab shown B images should leave them alone too. "
-                                    "Fix: add the L1 mean of g_ab(b) against b."),
+                                    "Fix: add g_ab's term: shown B images, it should return them unchanged."),
     ]
     _diagnose("identity_term", got, right, diagnoses,
-              f"identity_term gave {got:.4f}, expected {right:.4f}. Fix: weight * (mean |g_ab(b) - b| "
-              "+ mean |g_ba(a) - a|).")
+              f"identity_term gave {got:.4f}, expected {right:.4f}. Fix: weight times the sum of two L1 means, "
+              "each generator's output on images of the domain it produces against those same images.")
 
 
 # -- Exercise 5: the image pool -----------------------------------------------------------------
@@ -255,7 +258,7 @@ def check_pool_query(pool_query, capacity: int = 6, size: int = 2, batch: int = 
         stored = min(capacity, tag + batch)
         if len(pool) == 0:
             raise ExerciseError("after a call on an empty pool, the pool is still empty: your pool never stores. "
-                                "Fix: while len(pool) < capacity, append each new image to pool (and return it).")
+                                "Fix: until the pool holds capacity images, store each new image and pass it on.")
         if len(pool) != stored:
             raise ExerciseError(f"after {tag + batch} images the pool holds {len(pool)}, expected {stored}. "
                                 "Fix: store each image (one append per image) until len(pool) == capacity.")
@@ -283,14 +286,14 @@ def check_pool_query(pool_query, capacity: int = 6, size: int = 2, batch: int = 
     share = float(np.mean(old_shares))
     if share == 0.0:
         raise ExerciseError("once full, your pool returns the newest image every time: the discriminator never sees "
-                            "an older fake, so the pool does nothing. Fix: with probability 1/2 (rng.random() < 0.5) "
-                            "return a random stored image and store the new one in its place.")
+                            "an older fake, so the pool does nothing. Fix: once full, flip a fair coin for each image; "
+                            "on one side, pass on a random stored image and store the new one in its slot.")
     if share > 0.9:
         raise ExerciseError(f"once full, your pool returned an old image {share:.0%} of the time; it should be about "
-                            "half. Fix: flip a coin per image with rng.random() < 0.5, and only then swap.")
+                            "half. Fix: swap only when a fair coin, drawn from rng for each image, says so.")
     if not 0.3 <= share <= 0.7:
         raise ExerciseError(f"once full, your pool returned an old image {share:.0%} of the time, expected about "
-                            "50%. Fix: swap with probability 1/2: rng.random() < 0.5.")
+                            "50%. Fix: swap with probability 1/2, one draw from rng per image.")
     final = set(_tags(np.stack(pool), "the pool"))
     if final <= set(range(capacity)):
         raise ExerciseError("once full, the pool never takes in new images: it returns its first images over and "
@@ -318,6 +321,6 @@ def check_pool_off(pool_query, size: int = 2) -> None:
     images = _tagged(0, 2, size)
     out = _tags(_query(pool_query, pool, images, 0, np.random.default_rng(0), "with capacity 0"), "the returned batch")
     if pool or not np.array_equal(out, _tags(images, "")):
-        raise ExerciseError("with capacity 0 the pool must store nothing and return the batch as it is. Fix: store "
-                            "only while len(pool) < capacity, and swap only when capacity > 0.")
+        raise ExerciseError("with capacity 0 the pool must store nothing and return the batch as it is. A pool of "
+                            "capacity 0 has no room. Fix: with no room, store nothing and never swap.")
     passed("pool_query with capacity 0: returns the batch as it is.")

@@ -161,9 +161,8 @@ def check_unet(unet, image_size: int = 32, levels: int = 3, width: int = 4) -> N
         skip_shapes[step.name] = tuple(x.shape)
     rule = (f"Each decoder step's output joins the encoder output of the SAME size: "
             + ", ".join(f"up{i} with down{i} ({_size(skip_shapes[f'down{i}'])})" for i in range(levels - 1, 0, -1))
-            + f"; the bottleneck (down{levels}) joins nothing. Fix: after x = step(x), "
-            "x = ops.concatenate([skip, x], axis=-1), with the skips taken deepest first: "
-            "zip(up, reversed(skips[:-1])).")
+            + f"; the bottleneck (down{levels}) joins nothing. Fix: after each decoder step, join its output with "
+            "the encoder output of its size, skip first, taking the skips from the deepest up.")
     log: list = []
     try:
         got = unet(images, [_Logged(s, log) for s in down], [_Logged(s, log) for s in up], _Logged(out, log))
@@ -206,11 +205,12 @@ def check_unet(unet, image_size: int = 32, levels: int = 3, width: int = 4) -> N
                "first; the same numbers as the package's U-Net.")
         return
     if np.allclose(got, to_numpy(wire_unet(images, down, up, out, skip_first=False)), atol=1e-5):
-        raise ExerciseError("the skips are joined in the wrong order: your code puts the decoder's output first "
-                            "and the skip second, ops.concatenate([x, skip]). The shapes match either way, but the "
-                            "next step's weights are laid out for the skip's channels first (as in the paper's "
-                            "code and gankit.blocks.unet_generator), so this U-Net computes something else and "
-                            "cannot load their weights. Fix: ops.concatenate([skip, x], axis=-1).")
+        raise ExerciseError("the skips are joined in the other order than the course's convention: your code "
+                            "puts the decoder's output first and the skip second. That is not a bug in itself: the "
+                            "shapes match either way, and a U-Net wired like yours trains as well, its next layer "
+                            "simply learns the other layout. But the convention (the paper's code, and "
+                            "gankit.blocks.unet_generator, whose weights are laid out for it) is skip first, so "
+                            "with the same weights your U-Net computes something else. Fix: put the skip first.")
     if calls != [s.name for s in down] + [s.name for s in up] + [out.name]:
         raise ExerciseError(f"the steps ran in the order {', '.join(calls)}; a U-Net runs every encoder step "
                             f"once, then every decoder step once in the order of the list up, then out. {rule}")
@@ -228,7 +228,7 @@ def check_discriminator_input(discriminator_input, batch: int = 2, size: int = 4
     rng = np.random.default_rng(size + in_channels)
     edges = rng.uniform(-1, 1, (batch, size, size, in_channels)).astype("float32")
     photos = rng.uniform(-1, 1, (batch, size, size, 3)).astype("float32")
-    fix = "ops.concatenate([edges, photos], axis=-1): the edge map's channels, then the photo's."
+    fix = "join them on the last (channel) axis: the edge map's channels, then the photo's."
     try:
         got = to_numpy(discriminator_input(ops.convert_to_tensor(edges), ops.convert_to_tensor(photos)))
     except (NotImplementedError, ExerciseError):
@@ -276,12 +276,12 @@ def check_generator_loss(generator_loss, l1_weight: float = 100.0, seed: int = 0
     scores = rng.normal(0.0, 1.5, (2, 3, 3, 1))
     fake, edges, photos = (rng.uniform(-1, 1, (2, 4, 4, 3)) for _ in range(3))
     tensors = [ops.convert_to_tensor(a.astype("float32")) for a in (scores, fake, edges, photos)]
-    fix = "return the GAN term + l1_weight * ops.mean(ops.abs(fake - photos))."
+    fix = "return the GAN term plus l1_weight times the mean absolute difference between fake and photos."
     shown = []
     for weight in (l1_weight, 10.0):
         value = call_answer(generator_loss, "generator_loss", *tensors, l1_weight=weight,
-                      fix="use keras.ops: ops.binary_crossentropy(ops.ones_like(fake_scores), fake_scores, "
-                          "from_logits=True), ops.mean, ops.abs.")
+                      fix="use keras.ops (ops.binary_crossentropy with from_logits=True, ops.mean, ops.abs), "
+                          "not NumPy.")
         if isinstance(value, (tuple, list)):
             raise ExerciseError(f"generator_loss returned a {type(value).__name__} of {len(value)} values; it must "
                                 "return one number, the total. Fix: " + fix)
@@ -299,7 +299,7 @@ def check_generator_loss(generator_loss, l1_weight: float = 100.0, seed: int = 0
             (gan + weight * np.abs(fake - edges).mean(),
              "the L1 term compares the generated photo with the INPUT (the edge map). The generator must match "
              "the real photo of the pair, the target; measured against the edges it learns to copy the edge map. "
-             "Fix: ops.mean(ops.abs(fake - photos))."),
+             "Fix: measure the L1 distance to the true photos."),
             (weight * gan + l1,
              f"the weight {weight:g} multiplies the GAN term instead of the L1 term, so the discriminator's verdict "
              "outweighs the photo by far and the colours drift anywhere. Fix: " + fix),
@@ -316,13 +316,13 @@ def check_generator_loss(generator_loss, l1_weight: float = 100.0, seed: int = 0
              "the loss has no L1 term: the generator only has to fool the discriminator. Fix: " + fix),
             (softplus(scores).mean() + weight * l1,
              "the GAN term compares the fake scores with 0 ('fake'): the generator must push them towards 1 "
-             "('real'). Fix: ops.binary_crossentropy(ops.ones_like(fake_scores), fake_scores, from_logits=True)."),
+             "('real'). Fix: the label for the fake scores in the generator's loss is 1."),
             (gan + weight * ((fake - photos) ** 2).mean(),
-             "the distance to the photo is squared (L2): pix2pix uses L1, the mean absolute difference, which "
-             "blurs less. Fix: ops.mean(ops.abs(fake - photos))."),
+             "the distance to the photo is squared (L2): pix2pix uses L1, the mean absolute difference. "
+             "Fix: ops.abs, not ops.square."),
             (gan + weight * np.abs(fake - photos).sum(),
              "the L1 term is a sum over all pixels, not a mean, so its size depends on the image size. "
-             "Fix: ops.mean(ops.abs(fake - photos))."),
+             "Fix: average over the pixels with ops.mean."),
         ]
         for value, said in mistakes:
             if np.isclose(got, value, rtol=1e-4, atol=1e-5):

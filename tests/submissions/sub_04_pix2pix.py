@@ -60,8 +60,8 @@ WRONG = [
     return out(x)
 ''',
         loses=["test_unet"],
-        says="wrong order",
-        visible="joined in the wrong order",
+        says="other order than the course's convention",
+        visible="other order than the course's convention",
     ),
     dict(
         name="skips_not_reversed",
