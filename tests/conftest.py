@@ -31,3 +31,13 @@ def mnist_test():
     from gankit.data import load_mnist
 
     return load_mnist("test")
+
+
+@pytest.fixture(scope="session")
+def smoke_runs(tmp_path_factory):
+    """The runner's --out folder for this session's smoke runs, one subfolder per notebook.
+
+    tests/test_notebooks.py runs each notebook into it; tests/test_site.py builds the website from
+    the same runs, and runs a notebook itself only when no run of it is there yet (a test run alone).
+    """
+    return tmp_path_factory.mktemp("smoke-runs")
