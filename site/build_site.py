@@ -24,6 +24,7 @@ import json
 import os
 import pathlib
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -354,7 +355,7 @@ def main(argv=None) -> int:
     missing = missing_runs(runs, names)
     if missing and args.no_run:
         print(f"error: {runs} holds no run of {', '.join(missing)}. Fix: run `python -m gankit.run "
-              f"{' '.join(missing)} --profile smoke --out {runs}`, or drop --no-run.", file=sys.stderr)
+              f"{' '.join(missing)} --profile smoke --out {shlex.quote(str(runs))}`, or drop --no-run.", file=sys.stderr)
         return 2
     if missing:
         print(f"running {', '.join(missing)} with the smoke profile into {runs} (the pages show their outputs) ...",

@@ -428,3 +428,14 @@ def test_binder_configuration_resolves_and_its_lab_starts_in_a_fresh_venv(tmp_pa
         assert "python3" in kernels["kernelspecs"]
     finally:
         _stop(lab)
+
+
+def test_bin_site_without_runs_and_no_run_says_what_to_run(tmp_path, capsys):
+    runs = tmp_path / "no runs here"
+    status = build_site.main(["--runs", str(runs), "--no-run", "--out", str(tmp_path / "out")])
+    message = capsys.readouterr().err
+    assert status == 2 and not (tmp_path / "out").exists()
+    assert "holds no run of 00_cook_and_critic" in message and "Fix: run `python -m gankit.run" in message
+    assert f"'{runs}'" in message  # a path with a space, quoted for the shell
+    script = (ROOT / "bin" / "site").read_text()
+    assert "site/build_site.py" in script and (ROOT / "bin" / "site").stat().st_mode & 0o111
