@@ -31,3 +31,19 @@ def mnist_test():
     from gankit.data import load_mnist
 
     return load_mnist("test")
+
+
+@pytest.fixture(scope="session")
+def smoke_runs(tmp_path_factory):
+    """The runner's --out folder for this session's smoke runs, one subfolder per notebook.
+
+    tests/test_notebooks.py runs each notebook into it; tests/test_site.py builds the website from
+    the same runs, and runs a notebook itself only when no run of it is there yet (a test run alone).
+    GANKIT_SMOKE_RUNS names a folder to use instead (e.g. build/notebook-runs/smoke-tensorflow, which
+    bin/site fills), so that the site's tests can be rerun without rerunning the notebooks.
+    """
+    if os.environ.get("GANKIT_SMOKE_RUNS"):
+        folder = pathlib.Path(os.environ["GANKIT_SMOKE_RUNS"])
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+    return tmp_path_factory.mktemp("smoke-runs")

@@ -47,14 +47,15 @@ def _cases():
 
 
 @pytest.mark.parametrize("assignment", list(_cases()))
-def test_notebook_runs_with_smoke_profile_and_meets_its_bars(assignment, tmp_path, capsys):
-    status = run.main(suite_command(assignment, tmp_path))
+def test_notebook_runs_with_smoke_profile_and_meets_its_bars(assignment, smoke_runs, capsys):
+    # the runs stay in the session's smoke_runs folder: tests/test_site.py builds the website from them
+    status = run.main(suite_command(assignment, smoke_runs))
     printed = capsys.readouterr()
     assert status == 0, f"the runner failed {assignment}:\n{printed.err}"
-    result = json.loads((tmp_path / assignment / "metrics.json").read_text())
+    result = json.loads((smoke_runs / assignment / "metrics.json").read_text())
     assert result["status"] == "passed" and result["profile"] == "smoke"
     # the runner checked the bars; check them again the way the bars-file test below does
     check_recorded(assignment, "smoke", result["records"])
     assert result["records"].get("backend") == result["backend"]
-    assert (tmp_path / assignment / f"{assignment}.ipynb").is_file()
+    assert (smoke_runs / assignment / f"{assignment}.ipynb").is_file()
     RECORD_SHAPE.get(assignment, lambda r: None)(result["records"])
