@@ -99,6 +99,8 @@ def page_notebook(name: str, runs: pathlib.Path, location: dict):
             continue
         stats["matched"] += 1
         cell.outputs, cell.execution_count = match.outputs, match.execution_count
+        if "### BEGIN HIDDEN TESTS" in match.source:
+            cell.outputs = visible_outputs(cell.source, match.outputs)
     for cell in released.cells:
         if cell.cell_type == "markdown":
             cell.source = _local_badges(cell.source)
@@ -108,6 +110,28 @@ def page_notebook(name: str, runs: pathlib.Path, location: dict):
     released.cells.insert(1 if released.cells and released.cells[0].cell_type == "markdown" else 0, header)
     released.metadata.pop("papermill", None)
     return released, stats
+
+
+def visible_outputs(visible_source: str, outputs: list) -> list:
+    """What the visible part of a check cell printed, without what its hidden tests printed.
+
+    The run executed the whole check cell, hidden tests included, and its printed lines run
+    together. Each visible check prints one line (``gankit.checks.passed``), so the page keeps
+    the first line of printed text for each call the learner's cell makes, and no other output:
+    a hidden test's values never reach the site.
+    """
+    import ast
+
+    import nbformat
+
+    try:
+        calls = sum(isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
+                    for node in ast.parse(visible_source).body)
+    except SyntaxError:
+        calls = 0
+    text = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream" and o.get("name") == "stdout")
+    kept = text.splitlines(keepends=True)[:calls]
+    return [nbformat.v4.new_output("stream", name="stdout", text="".join(kept))] if kept else []
 
 
 def _local_badges(text: str) -> str:

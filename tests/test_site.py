@@ -67,6 +67,7 @@ def plant_markers(runs: pathlib.Path, name: str) -> int:
             planted += 1
         elif meta.get("grade") and "### BEGIN HIDDEN TESTS" in cell.source:
             cell.source = cell.source.replace("### BEGIN HIDDEN TESTS", f"### BEGIN HIDDEN TESTS\n# {MARKER}")
+            cell.outputs.append(nbformat.v4.new_output("stream", name="stdout", text=f"hidden: {MARKER}\n"))
             planted += 1
     nbformat.write(notebook, path)
     return planted
@@ -291,10 +292,21 @@ def test_page_notebook_keeps_learner_cells_and_drops_solution_outputs(tmp_path):
             assert cell.outputs == []
         else:
             assert cell.outputs[0]["text"] == f"out of {cell.get('id')}\n"
+
     header = next(c for c in page.cells if c.get("id") == "site-run-header").source
     assert "No run of this notebook was found" in header  # no metrics.json was written
     assert build_site.colab_url(location, f"{name}/{name}.ipynb") in header
     assert build_site.binder_url(location, f"{name}/{name}.ipynb") in header
+
+
+def test_a_check_cell_shows_what_its_visible_part_printed_and_nothing_the_hidden_tests_did():
+    printed = [nbformat.v4.new_output("stream", name="stdout", text="\u2714 visible passed\n\u2714 hidden 0.4142\n"),
+               nbformat.v4.new_output("stream", name="stdout", text=f"{MARKER}\n")]
+    kept = build_site.visible_outputs("# Checks\nexercises.check_a(a)\n", printed)
+    assert [o["text"] for o in kept] == ["\u2714 visible passed\n"]
+    assert build_site.visible_outputs("x = 1\n", printed) == []
+    two = build_site.visible_outputs("check(a)\ncheck(b)\n", printed)
+    assert two[0]["text"] == "\u2714 visible passed\n\u2714 hidden 0.4142\n"
 
 
 def _licences_named(text: str) -> set[str]:
