@@ -98,24 +98,26 @@ def test_the_penalty_trains_the_critic_inside_the_step():
 
 
 def test_each_critic_turn_takes_its_own_share_of_the_batch():
-    """Hinge loss, n_critic = 2, two steps: by hand, turn i of a step sees the i-th half of its batch."""
+    """Cross-entropy, n_critic = 2, two steps: by hand, turn i of a step sees the i-th half of its batch.
+
+    The loss is curved, so two turns on the two halves end elsewhere than two turns on the whole batch.
+    """
     rng = np.random.default_rng(3)
     w, c, b = np.array([0.3, -0.2, 0.1, 0.4]), 0.1, np.array([0.2, 0.1, -0.3, 0.0])
-    # Half the real points score far above 1 (no hinge gradient), half near 0: which half a turn sees matters.
+    # Half the real points score far above 0 (no gradient left), half near 0: which half a turn sees matters.
     far, near = 8.0 * w / np.linalg.norm(w) ** 2, np.zeros(DIM)
-    halves = [np.tile(far if j % 2 else near, (4, 1)) + 0.1 * rng.normal(size=(4, DIM)) for j in range(4)]
+    halves = [np.tile(far if j % 2 else near, (4, 1)) + rng.normal(size=(4, DIM)) for j in range(4)]
     real = np.concatenate(halves).astype("float32")  # two steps of batch 8, each two turns of 4
-    lr = 0.05
+    lr = 0.5
     gan = stable.CriticGAN(constant_generator(b), linear_critic(w, c), 2, n_critic=2, seed=0)
-    gan.compile(keras.optimizers.SGD(lr), keras.optimizers.SGD(0.0), loss="hinge")
+    gan.compile(keras.optimizers.SGD(lr), keras.optimizers.SGD(0.0), loss="bce")
     gan.fit(real, batch_size=8, epochs=1, shuffle=False, verbose=0)
 
-    for half in halves:  # the four critic turns, in order
-        s_real, s_fake = half @ w + c, b @ w + c
-        on_real, on_fake = (1.0 - s_real > 0).astype(float), float(1.0 + s_fake > 0)
-        grad_w = -(on_real[:, None] * half).mean(axis=0) + on_fake * b
-        grad_c = -on_real.mean() + on_fake
-        w, c = w - lr * grad_w, c - lr * grad_c
+    sigmoid = lambda x: 1.0 / (1.0 + np.exp(-x))  # noqa: E731
+    for half in halves:  # the four critic turns, in order; loss 0.5 * (mean softplus(-s_real) + softplus(s_fake))
+        pull, push = 1.0 - sigmoid(half @ w + c), sigmoid(b @ w + c)
+        w = w - lr * 0.5 * (-(pull[:, None] * half).mean(axis=0) + push * b)
+        c = c - lr * 0.5 * (-pull.mean() + push)
     got_w, got_c = gan.discriminator.get_weights()
     np.testing.assert_allclose(got_w.ravel(), w, rtol=1e-5, atol=1e-6)
     assert float(got_c[0]) == pytest.approx(c, abs=1e-5)
