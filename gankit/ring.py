@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
+import random
 import time
 
 import numpy as np
@@ -95,29 +96,47 @@ class Ring:
 LATENT_DIM, WIDTH = 16, 128
 
 
-def ring_generator(latent_dim: int = LATENT_DIM, width: int = WIDTH, name: str = "generator"):
-    """Noise ``(n, latent_dim)`` -> points ``(n, 2)``: two hidden ReLU layers of ``width``, a linear output."""
+def _init(seed: int, i: int) -> dict:
     import keras
-    from keras import layers
 
-    return keras.Sequential([keras.Input((latent_dim,)), layers.Dense(width, activation="relu"),
-                             layers.Dense(width, activation="relu"), layers.Dense(2)], name=name)
+    return {"kernel_initializer": keras.initializers.GlorotUniform(seed=seed * 10 + i)}
 
 
-def ring_critic(width: int = WIDTH, spectral_norm: bool = False, name: str = "critic"):
-    """Points ``(n, 2)`` -> one score each: two hidden LeakyReLU(0.2) layers, no batch norm, no sigmoid.
+def ring_generator(latent_dim: int = LATENT_DIM, width: int = WIDTH, seed: int = 0, name: str = "generator"):
+    """Noise ``(n, latent_dim)`` -> points ``(n, 2)``: two hidden ReLU layers of ``width``, a linear output.
 
-    ``spectral_norm=True`` wraps every Dense layer in ``keras.layers.SpectralNormalization``.
+    Its initial weights come from ``seed``, not from the global random state.
     """
     import keras
     from keras import layers
 
-    def dense(units):
-        layer = layers.Dense(units)
+    return keras.Sequential([keras.Input((latent_dim,)), layers.Dense(width, activation="relu", **_init(seed, 0)),
+                             layers.Dense(width, activation="relu", **_init(seed, 1)),
+                             layers.Dense(2, **_init(seed, 2))], name=name)
+
+
+def ring_critic(width: int = WIDTH, spectral_norm: bool = False, seed: int = 0, name: str = "critic"):
+    """Points ``(n, 2)`` -> one score each: two hidden LeakyReLU(0.2) layers, no batch norm, no sigmoid.
+
+    ``spectral_norm=True`` wraps every Dense layer in ``keras.layers.SpectralNormalization``
+    (whose power-iteration vectors are then set from ``seed`` too).
+    """
+    import keras
+    from keras import layers
+
+    def dense(units, i):
+        layer = layers.Dense(units, **_init(seed + 1, i))
         return layers.SpectralNormalization(layer) if spectral_norm else layer
 
-    return keras.Sequential([keras.Input((2,)), dense(width), layers.LeakyReLU(0.2), dense(width),
-                             layers.LeakyReLU(0.2), dense(1)], name=name)
+    state = random.getstate()  # Keras's SpectralNormalization seeds its start vectors from Python's random module
+    critic = keras.Sequential([keras.Input((2,)), dense(width, 0), layers.LeakyReLU(0.2), dense(width, 1),
+                               layers.LeakyReLU(0.2), dense(1, 2)], name=name)
+    random.setstate(state)  # ... which the notebook's seeding owns: put it back, and set the vectors from seed
+    rng = np.random.default_rng([seed, 2])
+    for layer in critic.layers:
+        if isinstance(layer, keras.layers.SpectralNormalization):
+            layer.vector_u.assign(rng.normal(0.0, 0.02, size=tuple(layer.vector_u.shape)).astype("float32"))
+    return critic
 
 
 # -- the benchmark ---------------------------------------------------------------------------------
@@ -131,18 +150,15 @@ def train_on_ring(recipe: str, steps: int, batch_size: int = 256, seed: int = 0,
     the end) ``samples`` points from fixed noise are scored. Returns a dict with the
     recipe, the seed, ``history`` (one ``{"step", "seconds", "modes_covered",
     "high_quality"}`` per evaluation), ``final`` (the last :class:`RingScore`) and
-    ``seconds`` (wall time, building and compiling included).
+    ``seconds`` (wall time, building and compiling included). The weights, noise and data
+    come from ``seed``; the global random state is left alone.
     """
-    import keras
-
     from gankit import stable
-    from gankit.seeding import seed_everything
 
     start = time.perf_counter()
-    seed_everything(seed)
     spec = stable.RECIPES[recipe]
-    gan = stable.make_gan(recipe, ring_generator(), ring_critic(spectral_norm=spec.spectral_norm), LATENT_DIM,
-                          seed=seed)
+    gan = stable.make_gan(recipe, ring_generator(seed=seed), ring_critic(spectral_norm=spec.spectral_norm, seed=seed),
+                          LATENT_DIM, seed=seed)
     noise = np.random.default_rng([seed, 1]).normal(size=(samples, LATENT_DIM)).astype("float32")
     eval_every = eval_every or steps
     history, done, chunk = [], 0, 0
@@ -154,7 +170,6 @@ def train_on_ring(recipe: str, steps: int, batch_size: int = 256, seed: int = 0,
         score = ring.score(np.asarray(gan.generator.predict(noise, batch_size=1000, verbose=0)))
         history.append({"step": done, "seconds": time.perf_counter() - start,
                         "modes_covered": score.modes_covered, "high_quality": score.high_quality})
-    keras.backend.clear_session()
     return {"recipe": recipe, "seed": seed, "history": history, "final": score,
             "seconds": time.perf_counter() - start}
 

@@ -69,3 +69,25 @@ def test_the_benchmark_command_prints_its_table(capsys):
     assert len(rows) == 3 and [row[1] for row in rows[:2]] == ["0", "1"]  # two seeds, then their mean
     assert all(row[2].endswith("/8") for row in rows[:2])
     assert "mean over seeds" in out
+
+
+@pytest.mark.backends
+def test_the_models_come_from_their_seed_and_leave_the_global_random_state_alone():
+    import random
+
+    import keras
+
+    from gankit.ring import ring_critic, ring_generator
+    from gankit.seeding import seed_everything
+
+    def draws():
+        return random.random(), float(np.random.rand()), float(keras.ops.convert_to_numpy(keras.random.normal(())))
+
+    seed_everything(1)
+    expected = draws()
+    seed_everything(1)
+    first = ring_generator(seed=3).get_weights() + ring_critic(seed=3, spectral_norm=True).get_weights()
+    assert draws() == expected
+    second = ring_generator(seed=3).get_weights() + ring_critic(seed=3, spectral_norm=True).get_weights()
+    assert all(np.array_equal(a, b) for a, b in zip(first, second))
+    assert not np.array_equal(ring_critic(seed=4).get_weights()[0], ring_critic(seed=3).get_weights()[0])

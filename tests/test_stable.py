@@ -176,11 +176,16 @@ def test_hinge_with_spectral_normalisation_trains():
     from gankit.ring import ring_critic, ring_generator
 
     gan = stable.make_gan("hinge-sn", ring_generator(width=8), ring_critic(width=8, spectral_norm=True), 16, seed=0)
-    points = np.random.default_rng(7).normal(size=(64, 2)).astype("float32")
+    kernels = [layer.layer.kernel for layer in gan.discriminator.layers
+               if isinstance(layer, keras.layers.SpectralNormalization)]
+    top = lambda: [float(np.linalg.svd(numpy_of(k.value), compute_uv=False)[0]) for k in kernels]  # noqa: E731
+    before = top()
+    points = np.random.default_rng(7).normal(size=(128, 2)).astype("float32")
     logs = gan.fit(points, batch_size=32, epochs=1, shuffle=False, verbose=0).history
     assert np.isfinite(logs["d_loss"]).all() and np.isfinite(logs["g_loss"]).all()
-    kernel = gan.discriminator.layers[0].layer.kernel.value  # after the step: divided by its top singular value
-    assert float(np.linalg.svd(numpy_of(kernel), compute_uv=False)[0]) == pytest.approx(1.0, abs=0.1)
+    assert len(kernels) == 3 and max(before) > 1.3
+    # after four steps (one power iteration per call) each kernel's largest singular value is about 1
+    np.testing.assert_allclose(top(), 1.0, atol=0.15)
 
 
 def test_bad_settings_are_refused_with_a_fix():
