@@ -17,7 +17,7 @@ The notebooks teach; this package holds what they share. Modules:
 * ``gankit.trainer``   -- the fused GAN trainer with resume
 * ``gankit.utils``     -- small shared helpers (``to_numpy``)
 * ``gankit.callbacks`` -- sample grids, loss history, GIFs and checkpoints during training
-* ``gankit.metrics``   -- Frechet distance in the judge's feature space, mode coverage
+* ``gankit.metrics``   -- Frechet distance, KID, precision and recall in the judge's features; mode coverage
 * ``gankit.blocks``    -- image-to-image blocks: instance norm, ResNet generator, PatchGAN, U-Net
 * ``gankit.cyclegan``  -- CycleGAN (notebook 03): LSGAN, cycle and identity losses, image pool
 * ``gankit.pix2pix``   -- pix2pix (notebook 04): conditional discriminator, GAN + L1
@@ -25,6 +25,9 @@ The notebooks teach; this package holds what they share. Modules:
 * ``gankit.style``     -- the Monet style judge of notebook 03, checked on known cases first
 * ``gankit.conditional`` -- the class-conditional DCGAN of notebook 05
 * ``gankit.capstone``  -- notebook 05's study: small labelled set, mixing, augmentation, sweep
+* ``gankit.stable``    -- notebook 06: Wasserstein, gradient-penalty and hinge losses, critic turns (``CriticGAN``)
+* ``gankit.augment``   -- DiffAugment: colour, translation and cutout that gradients pass through
+* ``gankit.ring``      -- the ring of 8 Gaussians: modes covered, high-quality share; ``python -m gankit.ring``
 * ``gankit.exercises`` -- the visible checks of each notebook's exercises
 * ``gankit.bench``     -- ``python -m gankit.bench``: fused vs toggling speed, time to quality
 * ``gankit.run``       -- ``python -m gankit.run``: the notebooks under a profile, held to ``bars.yaml``

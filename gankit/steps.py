@@ -13,6 +13,8 @@ and leaves the bookkeeping to this module:
 * :class:`Player` and :class:`Game` -- a Keras model whose ``fit`` updates several
   players in turn, in ONE compiled step. A GAN variant is a :class:`Game` that lists its
   players (name, variables, optimizer, loss of the batch); no variant writes a step.
+* :func:`input_gradients` -- a model's gradient with respect to its inputs (a gradient
+  penalty's), differentiable again, on each backend.
 * :func:`compile_step` -- a compiled function that may change a list of variables,
   for use outside ``fit`` (``gankit.toy.make_update``).
 * :func:`use_all_devices` -- on JAX, split every batch over all the machine's GPUs.
@@ -98,6 +100,38 @@ def _gradients_jax(loss_fn, variables, has_aux):
 
 
 _gradients = {"tensorflow": _gradients_tensorflow, "jax": _gradients_jax}.get(BACKEND, _unsupported)
+
+
+def input_gradients(model, inputs, training: bool = True):
+    """The gradient of ``sum(model(inputs))`` with respect to the INPUTS (not the weights); same shape as ``inputs``.
+
+    When each output depends only on its own input row (no batch normalisation), row ``i``
+    of the result is the gradient of ``model``'s score for example ``i``. The result can be
+    differentiated again, so a loss built from it (a WGAN-GP gradient penalty) trains the
+    model's weights inside :func:`minimize`. TensorFlow: a ``GradientTape`` watching the
+    inputs (nested in the step's tape). JAX: ``jax.grad`` of ``model.stateless_call`` on the
+    weights' current values; state the call writes (seeds, statistics) is dropped.
+    """
+    inputs = keras.ops.convert_to_tensor(inputs)
+    if BACKEND == "tensorflow":
+        import tensorflow as tf
+
+        with tf.GradientTape() as tape:
+            tape.watch(inputs)
+            total = keras.ops.sum(model(inputs, training=training))
+        return tape.gradient(total, inputs)
+    if BACKEND != "jax":
+        _unsupported()
+    import jax
+
+    trainable = [v.value for v in model.trainable_variables]  # inside a step: the step's current values
+    non_trainable = [v.value for v in model.non_trainable_variables]
+
+    def total(x):
+        scores, _ = model.stateless_call(trainable, non_trainable, x, training=training)
+        return keras.ops.sum(scores)
+
+    return jax.grad(total)(inputs)
 
 
 def minimize(loss_fn: Callable, variables: Sequence, optimizer, has_aux: bool = False):
@@ -189,13 +223,17 @@ class Player:
     """One player of a :class:`Game`: ``loss(batch)`` trains ``variables`` with ``optimizer``.
 
     ``loss`` returns one number, or ``(number, {name: value})`` to log more values.
-    The step logs the loss as ``f"{name}_loss"``.
+    The step logs the loss as ``f"{name}_loss"`` (with several ``turns``, the last turn's).
+    ``turns`` updates happen one after the other inside the one step, each on the batch
+    :meth:`Game.batch_for` gives that turn; ``after_update()``, if set, runs after each.
     """
 
     name: str
     variables: Sequence
     optimizer: keras.optimizers.Optimizer
     loss: Callable
+    turns: int = 1  # updates in a row each step (a WGAN critic's n_critic); see Game.batch_for
+    after_update: Callable | None = None  # called with no arguments after each of its updates (e.g. weight clipping)
 
 
 class _AllPlayers(keras.optimizers.Optimizer):
@@ -245,6 +283,10 @@ class Game(keras.Model):
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         return x
 
+    def batch_for(self, player: Player, batch, turn: int):
+        """The batch ``player``'s loss receives on its ``turn`` (0, 1, ...); by default the whole batch."""
+        return batch
+
     def after_updates(self, batch) -> None:
         """Called after the players' updates, inside the step (e.g. to average weights)."""
 
@@ -260,6 +302,8 @@ class Game(keras.Model):
             raise ValueError("two players share one optimizer object. Fix: create one optimizer per player.")
         owner = {}
         for player in players:
+            if isinstance(player.turns, bool) or not isinstance(player.turns, int) or player.turns < 1:
+                raise ValueError(f"player {player.name!r} has turns={player.turns!r}. Fix: give a whole number >= 1.")
             if not player.variables:
                 raise ValueError(f"player {player.name!r} has no trainable variables. Fix: build its models "
                                  f"and check that they are trainable.")
@@ -280,14 +324,18 @@ class Game(keras.Model):
         return list(getattr(self, "trackers", {}).values())
 
     def play(self, data):
-        """One step: each player's update in turn, then :meth:`after_updates`; returns the logs."""
+        """One step: each player's updates (``turns`` of them) in order, then :meth:`after_updates`; returns the logs."""
         batch = self.prepare_batch(data)
         values = {}
         for player in self.players():
-            loss, extra = minimize(lambda: _with_logs(player.loss(batch)), player.variables, player.optimizer,
-                                   has_aux=True)
-            values[f"{player.name}_loss"] = loss
-            values.update(extra)
+            for turn in range(player.turns):  # unrolled: each turn is its own update inside the compiled step
+                turn_batch = self.batch_for(player, batch, turn)
+                loss, extra = minimize(lambda: _with_logs(player.loss(turn_batch)), player.variables,
+                                       player.optimizer, has_aux=True)
+                if player.after_update is not None:
+                    player.after_update()
+                values[f"{player.name}_loss"] = loss
+                values.update(extra)
         self.after_updates(batch)
         for name, tracker in self.trackers.items():
             tracker.update_state(values[name])
