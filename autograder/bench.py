@@ -1,13 +1,22 @@
-"""Benchmark the grader: a class of notebook-01 submissions graded with 1 and with 2 workers.
+"""Benchmark the grader: a class of notebook-01 submissions graded with 1 and with 2 workers,
+or in 1, 2 and 4 shards run as separate processes, and where one submission's time goes.
 
     python -m autograder.bench                 # 30 submissions, workers 1 then 2
     python -m autograder.bench -n 10 --workers 2 4
+    python -m autograder.bench --shards 1 2 4  # 30 submissions in 1, 2 and 4 shard processes, merged
+    python -m autograder.bench --split         # one correct submission: kernel start, imports, notebook run
 
 The class mixes correct, partial (one exercise left as released), blank, hostile (reads
 $HOME, forks without end, reaches for the network, then answers correctly) and broken
 (not JSON, a renamed notebook) submissions. It prints submissions per minute for each
 worker count and checks that every run wrote the same grades (summary.csv scores and
-statuses, grades.csv); exit status 1 if they differ.
+statuses, grades.csv); exit status 1 if they differ. With ``--shards`` each shard is one
+``python -m autograder.grade ... --shard I/N --workers 1`` process, all started at once, then
+``python -m autograder.merge``; it prints submissions per minute, the ratio to one shard, and
+checks that the merged summary.csv and grades.csv equal the one-shard run's byte for byte.
+``--split`` times one correct submission in the sandboxed kernel: the kernel's start, the
+notebook's import cell, and the rest of the notebook, beside the grader's whole time per
+submission (the rest is nbgrader: the release, autograde's bookkeeping and the feedback).
 """
 
 from __future__ import annotations
@@ -15,7 +24,9 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import pathlib
+import subprocess
 import sys
 import tempfile
 import time
@@ -100,32 +111,119 @@ def _grades(out: pathlib.Path) -> tuple:
     return summary, (out / "grades.csv").read_text()
 
 
+def _grade_in_shards(assignment: str, folder: pathlib.Path, out: pathlib.Path, count: int) -> float:
+    """Grade ``folder`` in ``count`` shard processes started at once, then merge; returns seconds."""
+    started = time.monotonic()
+    processes = [subprocess.Popen([sys.executable, "-m", "autograder.grade", assignment, str(folder), "--out",
+                                   str(out / f"shard-{index}"), "--shard", f"{index}/{count}", "--workers", "1"],
+                                  cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                 for index in range(count)]
+    for index, process in enumerate(processes):
+        _, errors = process.communicate()
+        if process.returncode:
+            print(f"shard {index}/{count} failed ({process.returncode}): {errors[-2000:]}", file=sys.stderr)
+    merged = subprocess.run([sys.executable, "-m", "autograder.merge",
+                             *(str(out / f"shard-{index}") for index in range(count)), "--out", str(out / "merged")],
+                            cwd=ROOT, capture_output=True, text=True)
+    if merged.returncode:
+        print(merged.stderr, file=sys.stderr)
+    return time.monotonic() - started
+
+
+def split(assignment: str, scratch: pathlib.Path) -> dict:
+    """Seconds for one correct submission in the sandboxed kernel: start, imports, the rest."""
+    from jupyter_client import KernelManager
+
+    from autograder.grade import KERNEL, _sandbox_env
+    from autograder.settings import limits_for
+
+    course = scratch / "split"
+    (course / "ipc").mkdir(parents=True)
+    env = _sandbox_env(course, limits_for(assignment), userns=True)
+    env["NBGRADER_EXECUTION"] = "autograde"  # the smoke profile, as under the grader
+    released = json.loads((ROOT / "course" / assignment / f"{assignment}.ipynb").read_text())
+    answers = _answers()
+    code = []
+    for cell in released["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        source = answers.get(_meta(cell).get("grade_id"), cell["source"])
+        code.append(("imports" if cell.get("id") == "imports" else "run",
+                     "".join(source) if isinstance(source, list) else source))
+    saved = dict(os.environ)
+    os.environ.update(JUPYTER_PATH=env["JUPYTER_PATH"], JUPYTER_RUNTIME_DIR=env["JUPYTER_RUNTIME_DIR"])
+    try:
+        manager = KernelManager(kernel_name=KERNEL, transport="ipc", ip=str(course / "ipc" / "kernel"))
+        started = time.monotonic()
+        manager.start_kernel(env=env, cwd=str(course))
+        client = manager.client()
+        client.start_channels()
+        client.wait_for_ready(timeout=300)
+        client.execute_interactive("pass", timeout=300)
+        times = {"kernel start": time.monotonic() - started, "imports": 0.0, "notebook run": 0.0}
+        for kind, source in code:
+            began = time.monotonic()
+            reply = client.execute_interactive(source, timeout=600, output_hook=lambda message: None)
+            times["imports" if kind == "imports" else "notebook run"] += time.monotonic() - began
+            if reply["content"]["status"] != "ok":
+                print(f"split: a cell failed: {reply['content'].get('ename')}", file=sys.stderr)
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return times
+
+
 def main(argv=None) -> int:
+    global ASSIGNMENT
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-n", type=int, default=30, help="submissions (default 30)")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts to compare")
+    parser.add_argument("--shards", type=int, nargs="+", default=None,
+                        help="instead of workers: shard counts to compare, e.g. 1 2 4 (the first is the reference)")
+    parser.add_argument("--split", action="store_true", help="also time one submission: kernel start, imports, run")
+    parser.add_argument("--assignment", default=ASSIGNMENT, help=f"default {ASSIGNMENT}")
     args = parser.parse_args(argv)
+    ASSIGNMENT = args.assignment
     from autograder.collect import student_id
     from autograder.grade import grade
 
     with tempfile.TemporaryDirectory(prefix="gan-grade-bench-") as scratch:
         scratch = pathlib.Path(scratch)
         kinds = make_class(scratch / "class", args.n)
-        results = {}
-        for workers in args.workers:
-            out = scratch / f"out-{workers}"
-            started = time.monotonic()
-            grade(ASSIGNMENT, scratch / "class", out, workers=workers)
-            minutes = (time.monotonic() - started) / 60
-            results[workers] = _grades(out)
-            print(f"{workers} worker(s): {args.n} submissions in {minutes:.1f} min = "
-                  f"{args.n / minutes:.1f} submissions per minute", flush=True)
-        first = results[args.workers[0]]
+        results, rates = {}, {}
+        for count in args.shards or args.workers:
+            if args.shards:
+                out = scratch / f"shards-{count}"
+                minutes = _grade_in_shards(ASSIGNMENT, scratch / "class", out, count) / 60
+                out = out / "merged"
+                label = f"{count} shard process(es)"
+            else:
+                out = scratch / f"out-{count}"
+                started = time.monotonic()
+                grade(ASSIGNMENT, scratch / "class", out, workers=count)
+                minutes = (time.monotonic() - started) / 60
+                label = f"{count} worker(s)"
+            results[count] = _grades(out) + ((out / "summary.csv").read_bytes(),) if args.shards else _grades(out)
+            rates[count] = args.n / minutes
+            ratio = rates[count] / next(iter(rates.values()))
+            print(f"{label}: {args.n} submissions in {minutes:.1f} min = {rates[count]:.1f} submissions per minute "
+                  f"({ratio:.2f} x the first)", flush=True)
+        first = next(iter(results.values()))
         same = all(value == first for value in results.values())
         kinds = {student_id(name): kind for name, kind in kinds.items()}
         for student, score, status in first[0]:
             print(f"  {student:14s} {kinds.get(student, '?'):8s} {score:>5s} {status}")
-        print("same grades for every worker count" if same else "GRADES DIFFER between worker counts")
+        print(("same grades (summary.csv and grades.csv byte for byte) for every shard count" if args.shards else
+               "same grades for every worker count") if same else "GRADES DIFFER between runs")
+        if args.split:
+            per = 60 / next(iter(rates.values()))
+            times = split(ASSIGNMENT, scratch)
+            rest = per - sum(times.values())
+            print(f"one correct submission: kernel start {times['kernel start']:.1f} s, imports {times['imports']:.1f} s, "
+                  f"notebook run {times['notebook run']:.1f} s; the grader spends {per:.1f} s per submission at the "
+                  f"first setting, so nbgrader and the rest take about {rest:.1f} s")
         return 0 if same else 1
 
 

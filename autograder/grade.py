@@ -2,6 +2,13 @@
 
     python -m autograder.grade 01_mlp_gan path/to/submissions --out grades/01_mlp_gan
     python -m autograder.grade 01_mlp_gan path/to/submissions --out grades/01_mlp_gan --resume
+    python -m autograder.grade 01_mlp_gan path/to/submissions --out grades/shard-0 --shard 0/4
+
+With ``--shard I/N`` (I from 0 to N-1) it grades only the students whose id hashes to shard I:
+N such runs, on one machine or many, grade the class once between them, and
+``python -m autograder.merge`` joins their ``--out`` folders (docs/grading_at_scale.md).
+Inside a locked-down container or pod that cannot run bubblewrap, ``--container-is-sandbox``
+says so explicitly: it prints what protects the run and grades without bubblewrap.
 
 `path/to/submissions` holds one folder per student (any name: ``José García`` is graded as
 ``Jose_Garcia``), each with the assignment's notebook somewhere inside, or is a .zip/.ZIP
@@ -33,6 +40,7 @@ import argparse
 import concurrent.futures
 import csv
 import datetime
+import hashlib
 import json
 import os
 import pathlib
@@ -353,14 +361,15 @@ def _add_note_to_feedback(folder: pathlib.Path, note: str) -> None:
 def grade(assignment: str, submissions: pathlib.Path, out: pathlib.Path, timeout: int | None = None,
           sandbox: bool = True, solutions: pathlib.Path = ROOT / "solutions", workers: int | None = None,
           resume: bool = False, limits: Limits | None = None, allow_no_userns: bool = False,
-          progress=None) -> dict:
+          progress=None, shard: tuple[int, int] | None = None) -> dict:
     """Grade every student in ``submissions``; returns {student: {"score", "max_score", "graded",
     "cells": {grade_id: {"score", "max_score"}}, "status", "note"}}.
 
     With ``sandbox=True`` (the default) student code runs in `autograder.sandbox`;
     ``sandbox=False`` is only for code you trust. ``resume=True`` grades only new or changed
     submissions into an ``out`` that already holds grades; without it such an ``out`` is refused.
-    ``progress(done, total)`` is called as students finish.
+    ``progress(done, total)`` is called as students finish. ``shard=(index, count)`` grades only
+    the students of that shard (`shard_of`) and records the whole class's shards in ``state.json``.
     """
     out = pathlib.Path(out)
     held = (out / "gradebook.db").exists() or (out / "summary.csv").exists()
@@ -406,8 +415,12 @@ def grade(assignment: str, submissions: pathlib.Path, out: pathlib.Path, timeout
             raise GradingError(f"{submissions} has no student folders.")
         record = _Out(out, assignment, master, resume)
         try:
+            if shard:
+                batch = _start_shard(record, batch, shard)
             _grade_batch(record, batch, master, assignment, solutions, notebooks, limits, sandbox, userns,
                          workers, progress)
+            if shard:
+                _finish_shard(record)
         finally:
             record.close()
     return record.grades()
@@ -458,6 +471,113 @@ def _grade_batch(record, batch, master, assignment, solutions, notebooks, limits
             shutil.rmtree(master / "workers" / submission.student, ignore_errors=True)
 
 
+def shard_of(student: str, count: int) -> int:
+    """The shard (0 to ``count`` - 1) of a student id: a hash of the id alone, so the same student
+    lands in the same shard whatever order or machine the files arrive in."""
+    return int.from_bytes(hashlib.sha256(student.encode("utf-8")).digest()[:8], "big") % count
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"I/N"`` -> (I, N), with 0 <= I < N; an argparse type."""
+    try:
+        index, count = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--shard {text!r}: expected I/N, e.g. 0/4 (I from 0 to N-1)") from None
+    if count < 1 or not 0 <= index < count:
+        raise argparse.ArgumentTypeError(f"--shard {text!r}: I must be 0 to N-1 (shards 0/{max(count, 1)} to "
+                                         f"{max(count, 1) - 1}/{max(count, 1)})")
+    return index, count
+
+
+def _start_shard(record: "_Out", batch: list, shard: tuple[int, int]) -> list:
+    """Keep this shard's students; record which shard every student of the class belongs to, so
+    that `autograder.merge` can name the students of a shard that failed or never ran."""
+    index, count = shard
+    previous = record.state.get("shard")
+    if previous and (previous["index"], previous["count"]) != (index, count):
+        raise GradingError(f"{record.out} holds shard {previous['index']}/{previous['count']}, not {index}/{count}; "
+                           "pass this shard's own --out folder.")
+    known = dict(previous["class"]) if previous else {}
+    known.update({submission.student: shard_of(submission.student, count) for submission in batch})
+    record.state["shard"] = {"index": index, "count": count, "class": dict(sorted(known.items())),
+                             "started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+                             "finished": None}
+    record.save()  # state.json names this shard's students before the first is graded
+    return [submission for submission in batch if known[submission.student] == index]
+
+
+def _finish_shard(record: "_Out") -> None:
+    record.state["shard"]["finished"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    record.save()
+
+
+def container_protections() -> list[tuple[bool, str]]:
+    """What protects student code in a container run without bubblewrap: (holds, what) per check."""
+    import socket
+
+    checks = []
+    uid = os.geteuid()
+    checks.append((uid != 0, f"user: uid {uid}" + (" (root: a container escape starts with more rights)"
+                                                     if uid == 0 else ", not root")))
+    root_options = ""
+    try:
+        for line in pathlib.Path("/proc/self/mounts").read_text().splitlines():
+            fields = line.split()
+            if len(fields) > 3 and fields[1] == "/":
+                root_options = fields[3]
+    except OSError:
+        pass
+    read_only = root_options.split(",")[:1] == ["ro"]
+    checks.append((read_only, "root file system: " + ("read-only" if read_only else "WRITABLE")))
+    token = pathlib.Path("/var/run/secrets/kubernetes.io/serviceaccount/token")
+    checks.append((not token.exists(), "service account token: " + ("MOUNTED (student code can call the cluster's "
+                                                                     "API)" if token.exists() else "not mounted")))
+    status = {}
+    try:
+        for line in pathlib.Path("/proc/self/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            status[key] = value.strip()
+    except OSError:
+        pass
+    capabilities = int(status.get("CapEff", "0") or "0", 16)
+    checks.append((capabilities == 0, f"capabilities: {'none' if capabilities == 0 else hex(capabilities)}"))
+    checks.append((status.get("NoNewPrivs") == "1", "no new privileges: " + ("set" if status.get("NoNewPrivs") == "1"
+                                                                              else "NOT set (setuid programs work)")))
+    host = os.environ.get("KUBERNETES_SERVICE_HOST")
+    target = (host, int(os.environ.get("KUBERNETES_SERVICE_PORT", "443"))) if host else ("1.1.1.1", 443)
+    try:
+        socket.create_connection(target, timeout=2).close()
+        checks.append((False, f"network: {target[0]}:{target[1]} is REACHABLE (add the NetworkPolicy)"))
+    except OSError as error:
+        checks.append((True, f"network: {target[0]}:{target[1]} unreachable ({error.__class__.__name__})"))
+    cgroup = pathlib.Path("/sys/fs/cgroup")
+    for name, what, fix in (("memory.max", "memory limit", "set resources.limits.memory"),
+                            ("pids.max", "process limit", "the kubelet's podPidsLimit sets it for every pod"),
+                            ("cpu.max", "CPU limit", "set resources.limits.cpu")):
+        try:
+            value = (cgroup / name).read_text().split()[0]
+        except (OSError, IndexError):
+            value = "unknown"
+        checks.append((value not in ("max", "unknown"), f"{what}: {value}" + ("" if value not in ("max", "unknown")
+                                                                              else f" ({fix})")))
+    return checks
+
+
+def _announce_container(limits: Limits) -> None:
+    """Print, never silently, what protects a run in which the container is the sandbox."""
+    lines = ["--container-is-sandbox: student code runs WITHOUT bubblewrap; the container is the sandbox.",
+             "What protects this run:"]
+    for holds, what in container_protections():
+        lines.append(f"  [{'ok' if holds else 'WARNING'}] {what}")
+    lines += [f"  [ok] each cell stops after {limits.cell_timeout} s; the grader's own files are outside the kernel's "
+              "folder but not hidden from it",
+              "Not protected: the students graded in one container share it (one student's code can read or change",
+              "another's notebook and this shard's grades), and the hidden tests run in the student's kernel.",
+              "Where that matters, grade one student per pod (as many shards as students), or give the pod user",
+              "namespaces so that bubblewrap runs (drop --container-is-sandbox). See docs/grading_at_scale.md."]
+    print("\n".join(lines), file=sys.stderr, flush=True)
+
+
 def _print_progress(done: int, total: int) -> None:
     end = "\n" if done == total else ""
     print(f"\rgraded {done} of {total}, {total - done} left", end=end, file=sys.stderr, flush=True)
@@ -479,14 +599,25 @@ def main(argv=None) -> int:
                         help="run student code without bubblewrap (only for submissions you trust)")
     parser.add_argument("--unsafe-no-userns", action="store_true",
                         help="on a machine without user namespaces, grade with a weaker sandbox (loud warning)")
+    parser.add_argument("--shard", type=parse_shard, default=None, metavar="I/N",
+                        help="grade only shard I of N (0 to N-1; by a hash of the student id); merge the shards "
+                             "with python -m autograder.merge")
+    parser.add_argument("--solutions", type=pathlib.Path, default=ROOT / "solutions",
+                        help="the folder of source notebooks (default: this repository's solutions/)")
+    parser.add_argument("--container-is-sandbox", action="store_true",
+                        help="inside a locked-down container or pod that cannot run bubblewrap: grade without it, "
+                             "after printing what protects the run")
     args = parser.parse_args(argv)
     os.environ.pop("GANKIT_PROFILE", None)  # grading always runs the smoke profile via NBGRADER_EXECUTION
     limits = limits_for(args.assignment, memory_mb=args.memory_mb, processes=args.processes,
                         file_size_mb=args.file_size_mb, cpu_seconds=args.cpu_seconds, cell_timeout=args.timeout)
+    if args.container_is_sandbox:
+        _announce_container(limits)
     try:
-        grades = grade(args.assignment, args.submissions, args.out, sandbox=not args.no_sandbox,
+        grades = grade(args.assignment, args.submissions, args.out,
+                       sandbox=not (args.no_sandbox or args.container_is_sandbox), solutions=args.solutions,
                        workers=args.workers, resume=args.resume, limits=limits,
-                       allow_no_userns=args.unsafe_no_userns, progress=_print_progress)
+                       allow_no_userns=args.unsafe_no_userns, progress=_print_progress, shard=args.shard)
     except GradingError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
