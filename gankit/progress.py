@@ -25,6 +25,7 @@ import sys
 import time
 
 PROGRESS_ENV = "GANKIT_PROGRESS"
+INTERVAL = 30.0  # the most seconds between two lines in ``lines`` mode: a log never sits silent for a minute
 MODES = ("live", "display", "lines", "off")
 
 
@@ -36,6 +37,11 @@ def _duration(seconds: float) -> str:
     if seconds < 3600:
         return f"{seconds // 60} min {seconds % 60:02d} s"
     return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
+def _now() -> float:
+    """The clock progress reads (seconds); tests replace it."""
+    return time.monotonic()
 
 
 def _in_notebook_kernel() -> bool:
@@ -64,29 +70,30 @@ class Progress:
 
     ``update(done, **values)`` reports the count so far (and values to show, e.g. losses);
     ``close()`` shows the last state. ``interval`` is the most seconds between two lines in
-    ``lines`` mode; ``clock`` (for tests) returns seconds. ``unit`` names a step and ``scale``
+    ``lines`` mode (:data:`INTERVAL` by default); ``clock`` returns seconds (:func:`_now` by default). ``unit`` names a step and ``scale``
     divides counts for display (e.g. ``unit="MB", scale=1e6`` for bytes).
     """
 
-    def __init__(self, total: int | None, title: str = "", *, interval: float = 30.0, stream=None,
-                 mode: str | None = None, clock=time.monotonic, unit: str = "steps", scale: float = 1.0):
+    def __init__(self, total: int | None, title: str = "", *, interval: float | None = None, stream=None,
+                 mode: str | None = None, clock=None, unit: str = "steps", scale: float = 1.0):
         self.total = None if total is None else int(total)
-        self.title, self.interval, self.unit, self.scale = title, float(interval), unit, float(scale)
+        self.title, self.unit, self.scale = title, unit, float(scale)
+        self.interval = float(INTERVAL if interval is None else interval)
         self.stream = stream if stream is not None else sys.stdout
         self.mode = mode or choose_mode(self.stream)
         if self.mode not in MODES:
             raise ValueError(f"mode is {self.mode!r}. Fix: use one of {', '.join(MODES)}.")
-        self.clock = clock
-        self.start = clock()
+        self.clock = clock or (lambda: _now())
+        self.start = self.clock()
         self.done, self.values = 0, {}
         self.lines = []  # every line shown, for tests and for a summary
         self._last_shown, self._first_done, self._first_time = None, None, None
         self._handle = None
         self._closed = False
 
-    def text(self) -> str:
+    def text(self, now: float | None = None) -> str:
         """The current line: ``title: 120/720 steps (17%), 2.10 s/step, 21 min 00 s left; d_loss 0.69``."""
-        now = self.clock()
+        now = self.clock() if now is None else now
         elapsed = now - self.start
         count = f"{self.done / self.scale:.1f}" if self.scale != 1 else f"{self.done}"
         parts = [f"{self.title}: " if self.title else "", count]
@@ -115,17 +122,23 @@ class Progress:
             return None
         return (self.done - self._first_done) / (now - self._first_time)
 
-    def update(self, done: int, pairs=(), **values) -> None:
+    def update(self, done: int, pairs=(), *, now: float | None = None, **values) -> None:
         """Report ``done`` steps so far and values to show (``d_loss=0.7``, or Keras-style pairs
         ``[("d_loss", 0.7)]``); draws when the mode's rate allows, and always at ``total``."""
         if self._closed:
             return
-        now = self.clock()
+        now = self.clock() if now is None else now
         self.done = int(done)
         values = {**dict(pairs or ()), **values}
         self.values.update({k: (float(v) if not isinstance(v, (str, int)) else v) for k, v in values.items()})
         if self.total and self.done >= self.total:
-            self.close()
+            self._closed = self.mode == "off"
+            if not self._closed:
+                self._closed = True
+                self._show(now)
+                if self.mode == "live":
+                    self.stream.write("\n")
+                    self.stream.flush()
             return
         if self._first_done is None:
             self._first_done, self._first_time = self.done, now
@@ -136,7 +149,7 @@ class Progress:
             self._show(now)
 
     def _show(self, now) -> None:
-        line = self.text()
+        line = self.text(now)
         self.lines.append(line)
         self._last_shown = now
         if self.mode == "live":
@@ -162,8 +175,9 @@ class Progress:
             self.done = int(done)
         if self.mode == "off":
             return
-        if not self.lines or self.lines[-1] != self.text():
-            self._show(self.clock())
+        now = self.clock()
+        if not self.lines or self.lines[-1] != self.text(now):
+            self._show(now)
         if self.mode == "live":
             self.stream.write("\n")
             self.stream.flush()
@@ -192,11 +206,11 @@ def _training_progress_class():
                 return
             wanted = {k: v for k, v in (logs or {}).items() if self.show is None or k in self.show}
             now = self.bar.clock()
-            due = self.bar._last_shown is None or now - self.bar._last_shown >= (
-                {"live": 0.2, "display": 1.0}.get(self.bar.mode, self.bar.interval))
+            due = (self.bar._last_shown is None or (self.bar.total and self.step >= self.bar.total)
+                   or now - self.bar._last_shown >= {"live": 0.2, "display": 1.0}.get(self.bar.mode, self.bar.interval))
             # reading a logged value waits for the step (JAX runs ahead): only when a line is due
-            self.bar.update(self.step, **({k: float(keras.ops.convert_to_numpy(v)) for k, v in wanted.items()}
-                                          if due else {}))
+            self.bar.update(self.step, now=now, **({k: float(keras.ops.convert_to_numpy(v))
+                                                    for k, v in wanted.items()} if due else {}))
 
         def on_train_end(self, logs=None):
             if self.bar.total is None or self.step >= self.bar.total:
