@@ -8,7 +8,7 @@ The notebooks teach; this package holds what they share. Modules:
 * ``gankit.profiles``  -- smoke / standard / full run profiles
 * ``gankit.seeding``   -- seed everything in one call
 * ``gankit.plots``     -- image grids, loss curves, GIFs
-* ``gankit.progress``  -- a progress bar for training loops
+* ``gankit.progress``  -- steps done and time left, for downloads, training and measuring loops
 * ``gankit.checks``    -- exercise checks with plain-word failures
 * ``gankit.judge``     -- the MNIST judge that scores generated digits
 * ``gankit.toy``       -- the 1-D toy GAN of notebook 00
@@ -16,7 +16,7 @@ The notebooks teach; this package holds what they share. Modules:
 * ``gankit.steps``     -- the one training step (TensorFlow, JAX) and games of several players
 * ``gankit.trainer``   -- the fused GAN trainer with resume
 * ``gankit.utils``     -- small shared helpers (``to_numpy``)
-* ``gankit.callbacks`` -- sample grids, loss history, GIFs and checkpoints during training
+* ``gankit.callbacks`` -- sample grids, loss history, GIFs; checkpoints and saved generators for every game
 * ``gankit.metrics``   -- Frechet distance, KID, precision and recall in the judge's features; mode coverage
 * ``gankit.blocks``    -- image-to-image blocks: instance norm, ResNet generator, PatchGAN, U-Net
 * ``gankit.cyclegan``  -- CycleGAN (notebook 03): LSGAN, cycle and identity losses, image pool
@@ -30,6 +30,7 @@ The notebooks teach; this package holds what they share. Modules:
 * ``gankit.ring``      -- the ring of 8 Gaussians: modes covered, high-quality share; ``python -m gankit.ring``
 * ``gankit.exercises`` -- the visible checks of each notebook's exercises
 * ``gankit.bench``     -- ``python -m gankit.bench``: fused vs toggling speed, time to quality
+* ``gankit.fullshape`` -- ``python -m gankit.bench fullshape``: each notebook's full settings on CPU
 * ``gankit.run``       -- ``python -m gankit.run``: the notebooks under a profile, held to ``bars.yaml``
 """
 

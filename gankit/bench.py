@@ -348,6 +348,10 @@ def run_notebook(path, profile: str = "standard", parameters: dict | None = None
 
 def main(argv=None) -> None:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["fullshape"]:  # each notebook's full settings on this CPU: s/step, peak memory, projections
+        from gankit import fullshape
+
+        return fullshape.main(argv[1:])
     if argv[:1] == ["notebook"]:
         from gankit.run import parameter as run_parameter
 

@@ -18,6 +18,7 @@ import keras
 from keras import layers, ops
 
 
+@keras.saving.register_keras_serializable(package="gankit")
 class InstanceNormalization(layers.Layer):
     """Normalise each image's each channel over its own height and width.
 
@@ -53,6 +54,7 @@ class InstanceNormalization(layers.Layer):
         return {**super().get_config(), "epsilon": self.epsilon, "scale": self.scale, "center": self.center}
 
 
+@keras.saving.register_keras_serializable(package="gankit")
 class ReflectionPadding2D(layers.Layer):
     """Pad height and width by mirroring the image at its border (no black frame for the convolutions to learn)."""
 

@@ -9,10 +9,14 @@ Pass them to ``gan.fit(..., callbacks=[...])`` or to :func:`gankit.trainer.train
 * :class:`StopAfter`   -- stop after a total number of steps.
 
 A checkpoint is one ``checkpoint.npz`` file holding the values of every model
-variable (weights, batch-norm statistics and the state of every random seed
-generator), every optimizer variable (moments and step counts) and a little
-bookkeeping. It is written to a temporary file and then renamed, so a run killed
-while saving leaves the previous checkpoint intact.
+variable (weights, batch-norm statistics, the state of every random seed generator
+and, for a CycleGAN, its image pools), every optimizer variable (moments and step
+counts) and a little bookkeeping. It is written to a temporary file and then
+renamed, so a run killed while saving leaves the previous checkpoint intact. It
+works for every :class:`gankit.steps.Game` (the DCGAN ``GAN``, the conditional GAN,
+pix2pix, CycleGAN) and for a plain compiled Keras model (pix2pix's L1-only generator).
+:func:`save_generators` keeps the trained generators as ``.keras`` files, for use
+without the training code.
 """
 
 from __future__ import annotations
@@ -166,11 +170,29 @@ class JudgeScores(keras.callbacks.Callback):
         return reached[-1] if reached else None
 
 
+def steps_taken(model) -> int:
+    """Training steps ``model`` has taken, read from its optimizers (so a restored checkpoint counts).
+
+    A GAN with a ``g_optimizer`` (DCGAN, conditional GAN, pix2pix): its count. Any other
+    :class:`gankit.steps.Game` (CycleGAN): the highest count among its players. A plain
+    Keras model: its optimizer's.
+    """
+    optimizer = getattr(model, "g_optimizer", None)
+    if optimizer is not None:
+        return int(optimizer.iterations)
+    if callable(getattr(model, "players", None)) and getattr(model, "optimizer", None) is not None:
+        return max(int(player.optimizer.iterations) for player in model.players())
+    if getattr(model, "optimizer", None) is None:
+        raise ValueError(f"{getattr(model, 'name', model)!r} is not compiled, so it has no step count. "
+                         f"Fix: compile it before training, restoring or checkpointing.")
+    return int(model.optimizer.iterations)
+
+
 class _StepCounter(keras.callbacks.Callback):
-    """Counts training steps, starting from the generator optimizer's count (which a resume restores)."""
+    """Counts training steps, starting from the model's optimizer count (which a resume restores)."""
 
     def on_train_begin(self, logs=None):
-        self.step = int(self.model.g_optimizer.iterations)
+        self.step = steps_taken(self.model)
 
     def on_train_batch_end(self, batch, logs=None):
         self.step += 1
@@ -194,6 +216,7 @@ class Checkpoint(_StepCounter):
 
     ``meta`` (e.g. batch size and data seed) is stored with it, so that a resume
     with different settings is refused instead of silently continuing differently.
+    Works for every :class:`gankit.steps.Game` and any compiled Keras model.
     """
 
     def __init__(self, directory, every: int = 500, meta: dict | None = None):
@@ -212,19 +235,26 @@ class Checkpoint(_StepCounter):
 
 
 def _state_variables(gan):
-    """The variables a checkpoint holds, by group, in a fixed order."""
+    """The variables a checkpoint holds, by group, in a fixed order.
+
+    ``gan.variables`` holds every layer's weights and non-trainable state (batch-norm
+    statistics, image pools, seed generators); ``gan.optimizer.variables`` the state of
+    every player's optimizer (a Game hands Keras its players' optimizers as one).
+    """
     return {"model": gan.variables, "optimizer": gan.optimizer.variables}
 
 
 def save_checkpoint(gan, directory, meta: dict | None = None) -> pathlib.Path:
-    """Write ``directory/checkpoint.npz`` with the gan's full training state; returns its path."""
+    """Write ``directory/checkpoint.npz`` with the model's full training state; returns its path."""
+    if getattr(gan, "optimizer", None) is None:
+        raise ValueError("the model is not compiled, so it has no optimizer state to save. Fix: compile it first.")
     directory = pathlib.Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     arrays = {}
     for group, variables in _state_variables(gan).items():
         for i, v in enumerate(variables):
             arrays[f"{group}/{i}"] = keras.ops.convert_to_numpy(v.value)
-    meta = {**(meta or {}), "step": int(gan.g_optimizer.iterations), "backend": keras.backend.backend()}
+    meta = {**(meta or {}), "step": steps_taken(gan), "backend": keras.backend.backend()}
     arrays["meta"] = np.array(json.dumps(meta, sort_keys=True))
     handle, tmp = tempfile.mkstemp(dir=directory, suffix=".npz")
     os.close(handle)
@@ -252,7 +282,9 @@ def restore_checkpoint(gan, directory, expect: dict | None = None) -> dict | Non
     if not path.is_file():
         return None
     if getattr(gan, "optimizer", None) is None:
-        raise ValueError("the GAN is not compiled. Fix: call gan.compile(...) before restoring a checkpoint.")
+        raise ValueError("the model is not compiled. Fix: call its compile(...) before restoring a checkpoint.")
+    if not gan.optimizer.built:  # a plain Keras model builds its optimizer on its first step
+        gan.optimizer.build(gan.trainable_variables)
     with np.load(path) as archive:
         meta = json.loads(str(archive["meta"]))
         for key, value in (expect or {}).items():
@@ -273,3 +305,30 @@ def restore_checkpoint(gan, directory, expect: dict | None = None) -> dict | Non
             for v, key in zip(variables, saved):
                 v.assign(archive[key])
     return meta
+
+
+def save_generators(model, directory, names=None) -> list[pathlib.Path]:
+    """Save ``model``'s generators as ``directory/<name>.keras``; returns the paths.
+
+    ``names`` lists the attributes to save; by default every generator the model has:
+    ``generator`` and ``average_generator`` (GAN, conditional GAN, pix2pix) or ``g_ab``
+    and ``g_ba`` (CycleGAN); a plain Keras model is saved as itself. Load one with
+    ``keras.models.load_model(path)`` (the course's custom layers register themselves
+    when :mod:`gankit.blocks` is imported). Each file is written under a temporary name
+    and renamed, so an interrupted save keeps the previous file.
+    """
+    directory = pathlib.Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    if names is None:
+        names = [n for n in ("generator", "average_generator", "g_ab", "g_ba") if getattr(model, n, None) is not None]
+    parts = {name: getattr(model, name) for name in names} if names else {model.name: model}
+    paths = []
+    for name, part in parts.items():
+        if part is None:
+            raise ValueError(f"the model has no {name!r}. Fix: name one of its generators.")
+        path = directory / f"{name}.keras"
+        tmp = directory / f".{name}.tmp.keras"
+        part.save(tmp)
+        os.replace(tmp, path)
+        paths.append(path)
+    return paths

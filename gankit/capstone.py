@@ -171,21 +171,26 @@ def summarise(rows: list[dict]) -> list[dict]:
 
 
 def sweep(real, test, make_fakes, ratios, seeds, steps: int, batch_size: int = 64, augment=augment, mix=mix,
-          arms=tuple(ARMS), log=print) -> list[dict]:
+          arms=tuple(ARMS), log=print, progress: bool = True) -> list[dict]:
     """Train one classifier per arm, ratio and seed; returns the table, one row per (arm, ratio).
 
     ``real`` and ``test`` are ``(images, labels)``; ``make_fakes(n, seed)`` returns ``n``
     generated images with the labels they were generated for. For each seed the synthetic
     pools are drawn once (so the arms of one seed share them) and the classifier starts from
     the same weights in every arm: the arms differ only in their data. Arm "real" runs at
-    ratio 0 only; every other arm at each non-zero ratio.
+    ratio 0 only; every other arm at each non-zero ratio. ``progress`` shows classifiers
+    trained and time left (each also gets its line from ``log``).
     """
     import time
+
+    from gankit.progress import Progress
 
     ratios = sorted(float(r) for r in ratios)
     top = max(ratios)
     n = len(real[0])
     results: dict = {}
+    per_seed = sum(1 if arm == "real" else len([r for r in ratios if r > 0]) for arm in arms)
+    bar = Progress(per_seed * len(seeds), "sweep", unit="classifiers", mode=None if progress else "off")
     for seed in seeds:
         pool = int(round(top * n))
         copies = max(1, int(np.ceil(top)))
@@ -202,6 +207,8 @@ def sweep(real, test, make_fakes, ratios, seeds, steps: int, batch_size: int = 6
                 if log:
                     log(f"seed {seed}  {ARMS[arm]:28s} ratio {ratio:g}: {len(x):6d} images, "
                         f"test accuracy {score:.4f} ({time.time() - start:.0f} s)")
+                bar.update(sum(len(v) for v in results.values()))
+    bar.close()
     rows = [{"arm": arm, "ratio": ratio, "accuracies": values} for (arm, ratio), values in results.items()]
     return summarise(rows)
 

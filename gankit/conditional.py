@@ -141,13 +141,16 @@ def balanced_labels(n: int, num_classes: int = NUM_CLASSES) -> np.ndarray:
 
 
 def train(gan: ConditionalGAN, images, labels, steps: int, batch_size: int = 50, seed: int = 0, verbose=0,
-          callbacks=()):
+          callbacks=(), progress: bool = True, title: str = "conditional GAN"):
     """Train ``gan`` for ``steps`` steps on labelled ``images``; returns the Keras history.
 
     Each pass visits the images in an order fixed by ``seed`` and the pass number. The
     set is small (hundreds of digits), so one ``fit`` call covers all passes: the orders
-    are joined and the last incomplete batch of the whole run is dropped.
+    are joined and the last incomplete batch of the whole run is dropped. ``progress``
+    shows steps done and time left (:class:`gankit.progress.TrainingProgress`).
     """
+    from gankit.progress import TrainingProgress
+
     images = np.asarray(images, "float32")
     labels = np.asarray(labels, "int32").reshape(-1)
     if len(images) != len(labels):
@@ -158,9 +161,12 @@ def train(gan: ConditionalGAN, images, labels, steps: int, batch_size: int = 50,
     passes = -(-needed // len(images))
     order = np.concatenate([np.random.default_rng([seed, p]).permutation(len(images)) for p in range(passes)])[:needed]
     chunk = max(batch_size, (20_000 // batch_size) * batch_size)  # at most ~60 MB of images per fit call
+    callbacks = list(callbacks)
+    if progress and not verbose:
+        callbacks.append(TrainingProgress(steps, title, show=("d_loss", "g_loss")))
     history = None
     for start in range(0, needed, chunk):
         part = order[start:start + chunk]
         history = gan.fit(images[part], labels[part], batch_size=batch_size, epochs=1, shuffle=False,
-                          verbose=verbose, callbacks=list(callbacks))
+                          verbose=verbose, callbacks=callbacks)
     return history

@@ -13,8 +13,10 @@ the input by the cycle: A -> B -> A must give A back. The pieces, each a short f
   images, not only the newest, so the two sides do not chase each other in circles;
 * :class:`CycleGAN` -- a :class:`gankit.steps.Game`: D_A, then D_B, then both
   generators, in one compiled step on every backend;
+* :func:`schedule` -- steps, round length and identity-comparison steps, from a profile
+  (any of them may be left to the paper's choice);
 * :func:`translate` and :class:`Snapshots` -- the same test images translated as training
-  moves, for before/after grids.
+  moves, for before/after grids (kept as 8-bit images, on disk when they grow large).
 
 The defaults are the paper's settings (256x256, 9 residual blocks, lambda 10, pool 50,
 Adam 2e-4 with beta_1 0.5, constant for the first half, then linearly down to 0).
@@ -22,6 +24,9 @@ Adam 2e-4 with beta_1 0.5, constant for the first half, then linearly down to 0)
 
 from __future__ import annotations
 
+import os
+import pathlib
+import tempfile
 import time
 
 import keras
@@ -135,6 +140,27 @@ def adam(total_steps: int, rate: float = 2e-4) -> keras.optimizers.Optimizer:
     return keras.optimizers.Adam(learning_rate(total_steps, rate), beta_1=0.5)  # beta_1 0.9 hurts GANs
 
 
+def schedule(pass_length: int, steps: int | None = None, steps_per_round: int | None = None,
+             identity_steps: int | None = None) -> tuple[int, int, int]:
+    """``(steps, steps_per_round, identity_steps)`` for a run whose one pass over the data is ``pass_length`` batches.
+
+    Each may be given or left None: ``steps`` defaults to the paper's 200 passes, a round
+    to one pass, and the identity comparison to 10 passes (all capped at ``steps``). A round
+    never runs past one pass (Keras ends a round when a pass over the data ends) nor past
+    ``steps``. So overriding only ``steps`` (e.g. ``steps=60000`` on a GPU) works with any
+    profile.
+    """
+    if pass_length < 1:
+        raise ValueError(f"one pass over the data is {pass_length} batches. Fix: load more images or lower batch_size.")
+    for name, value in (("steps", steps), ("steps_per_round", steps_per_round), ("identity_steps", identity_steps)):
+        if value is not None and (int(value) != value or value < (0 if name == "identity_steps" else 1)):
+            raise ValueError(f"{name} is {value!r}; it must be a whole number of steps (or None for the default).")
+    steps = 200 * pass_length if steps is None else int(steps)
+    steps_per_round = min(pass_length if steps_per_round is None else int(steps_per_round), pass_length, steps)
+    identity_steps = min(10 * pass_length, steps) if identity_steps is None else min(int(identity_steps), steps)
+    return steps, steps_per_round, identity_steps
+
+
 class CycleGAN(steps.Game):
     """Two generators and two least-squares PatchGAN discriminators trained together; ``fit`` takes batches ``(a, b)``.
 
@@ -217,6 +243,53 @@ def translate(generator, images, batch_size: int = 16) -> np.ndarray:
     return np.concatenate(parts) if parts else images[:0]
 
 
+def _to_uint8(images: np.ndarray) -> np.ndarray:
+    """[-1, 1] floats to 8-bit pixels, rounded (what a PNG of them holds)."""
+    return np.clip(np.rint((np.asarray(images, "float32") + 1.0) * 127.5), 0, 255).astype("uint8")
+
+
+class Frames:
+    """One watched set's frames, oldest first: ``frames[i]`` is float32 in [-1, 1], like ``translate``'s result.
+
+    The newest frame is kept exactly (float32), for measures taken at the end of a run;
+    every frame is also stored as 8-bit pixels (a quarter of the memory), in memory or,
+    once ``Snapshots`` has moved to disk, as ``.npy`` files read back on demand.
+    """
+
+    def __init__(self, owner, name: str):
+        self._owner, self._name, self._stored, self._latest = owner, name, [], None
+
+    def __len__(self) -> int:
+        return len(self._stored)
+
+    def __getitem__(self, index: int) -> np.ndarray:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"frame {index} of {len(self)}")
+        index %= len(self)
+        if index == len(self) - 1 and self._latest is not None:
+            return self._latest
+        stored = self._stored[index]
+        pixels = np.load(stored) if isinstance(stored, pathlib.Path) else stored
+        return pixels.astype("float32") / 127.5 - 1.0
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def append(self, images: np.ndarray) -> None:
+        pixels = _to_uint8(images)
+        directory = self._owner._directory_for(pixels.nbytes)
+        if directory is None:
+            self._stored.append(pixels)
+        else:
+            slug = "".join(c if c.isalnum() else "_" for c in self._name).strip("_")
+            path = directory / f"{slug}_{len(self._stored):04d}.npy"
+            np.save(path, pixels)
+            self._stored.append(path)
+        self._latest = np.asarray(images, "float32")
+
+
 class Snapshots(keras.callbacks.Callback):
     """The same test images translated at the start and after every epoch: ``frames[name]`` and ``steps``.
 
@@ -224,14 +297,33 @@ class Snapshots(keras.callbacks.Callback):
     ``{"photo -> Monet": ("g_ba", photos)}``; each frame holds ``gan.<attribute>`` applied to
     those images. ``steps`` says how many training steps each frame had seen and
     ``seconds`` how long training had run by then (the snapshots' own time left out).
+
+    Memory stays bounded on a long run: frames are kept as 8-bit pixels (the newest one
+    also exactly, as float32); with ``directory`` they are written there as ``.npy`` files
+    (e.g. under ``runs/``, to keep them), and without one they move to a temporary folder
+    once they would take more than ``memory_mb`` megabytes. ``frames[name][i]`` reads
+    either kind back as float32 in [-1, 1].
     """
 
-    def __init__(self, images: dict):
+    def __init__(self, images: dict, directory=None, memory_mb: float = 512):
         super().__init__()
         self.images = {name: (attribute, np.asarray(x, dtype="float32")) for name, (attribute, x) in images.items()}
-        self.frames = {name: [] for name in self.images}
+        self.directory = None if directory is None else pathlib.Path(directory)
+        self.memory_mb, self._in_memory = float(memory_mb), 0
+        self.frames = {name: Frames(self, name) for name in self.images}
         self.steps, self.seconds = [], []
         self._start, self._spent, self._step = None, 0.0, 0
+
+    def _directory_for(self, nbytes: int):
+        """Where the next frame goes: None (memory) while under ``memory_mb``, else a folder."""
+        if self.directory is None and self._in_memory + nbytes > self.memory_mb * 1e6:
+            self.directory = pathlib.Path(tempfile.mkdtemp(prefix="gankit-snapshots-"))
+            print(f"Snapshots: more than {self.memory_mb:g} MB of frames; the next ones go to {self.directory}")
+        if self.directory is None:
+            self._in_memory += nbytes
+            return None
+        os.makedirs(self.directory, exist_ok=True)
+        return self.directory
 
     def _snapshot(self) -> None:
         began = time.perf_counter()

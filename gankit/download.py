@@ -3,7 +3,7 @@
 A dataset archive is registered with a list of :class:`Source` objects, tried in order.
 Each transfer
 
-* writes to ``<cache>/<file>.part`` and shows a progress bar;
+* writes to ``<cache>/<file>.part`` and shows progress (:mod:`gankit.progress`);
 * resumes a broken transfer with an HTTP ``Range`` request (from the same call's retries or
   from a ``.part`` file an earlier run left behind);
 * is checked against the source's size and sha256 before it is renamed, atomically, into
@@ -34,11 +34,12 @@ import shutil
 import sys
 import tarfile
 import tempfile
-import time
 import urllib.error
 import urllib.request
 import warnings
 import zipfile
+
+from gankit.progress import Progress
 
 CHUNK = 1 << 16
 
@@ -88,46 +89,6 @@ def sha256_of(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
-class ProgressBar:
-    """A plain-text progress bar: redrawn in place on a terminal, a line per 10% in logs."""
-
-    def __init__(self, total: int | None, title: str, stream=None, width: int = 30):
-        self.total, self.title, self.width = total, title, width
-        self.stream = stream if stream is not None else sys.stderr
-        self.live = bool(getattr(self.stream, "isatty", lambda: False)())
-        self._last_tenth = -1
-        self._last_draw = 0.0
-
-    def update(self, done: int) -> None:
-        if self.total:
-            share = min(done / self.total, 1.0)
-            tenth = int(share * 10)
-            filled = int(share * self.width)
-            line = (f"{self.title} [{'#' * filled}{'.' * (self.width - filled)}] "
-                    f"{share:6.1%} {done / 1e6:8.1f} / {self.total / 1e6:.1f} MB")
-        else:
-            tenth = -1
-            line = f"{self.title} {done / 1e6:8.1f} MB"
-        if self.live:
-            now = time.monotonic()
-            if now - self._last_draw > 0.2:
-                self.stream.write("\r" + line)
-                self.stream.flush()
-                self._last_draw = now
-        elif tenth > self._last_tenth:
-            self._last_tenth = tenth
-            self.stream.write(line + "\n")
-
-    def close(self, done: int) -> None:
-        self._last_draw = 0.0
-        if not (self.total and done >= self.total and self._last_tenth == 10):  # not shown yet
-            self._last_tenth = -1
-            self.update(done)
-        if self.live:
-            self.stream.write("\n")
-        self.stream.flush()
-
-
 def _part_path(dest: pathlib.Path, source: Source) -> pathlib.Path:
     """Where a transfer in progress lives: one ``.part`` per expected content."""
     tag = (source.sha256 or hashlib.sha256(source.url.encode()).hexdigest())[:12]
@@ -135,7 +96,7 @@ def _part_path(dest: pathlib.Path, source: Source) -> pathlib.Path:
 
 
 def _transfer(url: str, part: pathlib.Path, expected_size: int | None, timeout: float,
-              bar: ProgressBar | None) -> None:
+              bar: Progress | None) -> None:
     """Append the rest of ``url`` to ``part`` (a Range request when ``part`` has bytes).
 
     Raises :class:`BrokenTransfer` when the connection ends early.
@@ -190,7 +151,7 @@ def download(source: Source, dest: str | os.PathLike, *, retries: int = 3, timeo
     dest = pathlib.Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = _part_path(dest, source)
-    bar = ProgressBar(source.size, f"Downloading {dest.name}") if progress else None
+    bar = Progress(source.size, f"Downloading {dest.name}", stream=sys.stderr, unit="MB", scale=1e6) if progress else None
     for attempt in range(retries + 1):
         try:
             _transfer(source.url, part, source.size, timeout, bar)

@@ -65,3 +65,30 @@ def describe(run: types.SimpleNamespace) -> str:
     """One line that says what will run, for the notebook to print before training."""
     fields = ", ".join(f"{k}={v}" for k, v in vars(run).items() if k != "profile")
     return f"profile '{run.profile}': {fields}"
+
+
+def notebook_profile(notebook, name: str = "full") -> dict:
+    """The settings a notebook's ``choose_profile(...)`` call gives profile ``name``, read from its source.
+
+    For tools that size a notebook's run without running it (``python -m gankit.bench
+    fullshape``, the full-shape tests): the settings are read, not copied, so they cannot
+    drift from the notebook. ``notebook`` is the path of an ``.ipynb`` file.
+    """
+    import ast
+    import json
+    import pathlib
+
+    if name not in PROFILES:
+        raise ValueError(f"profile {name!r} is not one of {', '.join(PROFILES)}.")
+    path = pathlib.Path(notebook)
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    for cell in cells:
+        source = "".join(cell["source"]) if cell["cell_type"] == "code" else ""
+        if "choose_profile(" not in source:
+            continue
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "choose_profile":
+                for keyword in node.keywords:
+                    if keyword.arg == name and isinstance(keyword.value, ast.Call):
+                        return {k.arg: ast.literal_eval(k.value) for k in keyword.value.keywords}
+    raise ValueError(f"{path} has no choose_profile(..., {name}=dict(...)) call. Fix: state the profile there.")

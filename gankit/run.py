@@ -283,7 +283,8 @@ def run_notebook(name: str, path, out, profile: str = "smoke", backend: str = "t
     folder.mkdir(parents=True)
     records = folder / "records.jsonl"
     executed = folder / f"{name}.ipynb"
-    overrides = {**(env or {}), RECORD_ENV: str(records), "KERAS_BACKEND": backend, "GANKIT_PROFILE": profile,
+    overrides = {"GANKIT_PROGRESS": "lines",  # progress as plain lines in the log, at most one per 30 s
+                 **(env or {}), RECORD_ENV: str(records), "KERAS_BACKEND": backend, "GANKIT_PROFILE": profile,
                  # figures go into the executed notebook (and the gallery), even where MPLBACKEND=Agg is set
                  "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
     if device is not None:

@@ -17,7 +17,8 @@ and leaves the bookkeeping to this module:
   penalty's), differentiable again, on each backend.
 * :func:`compile_step` -- a compiled function that may change a list of variables,
   for use outside ``fit`` (``gankit.toy.make_update``).
-* :func:`use_all_devices` -- on JAX, split every batch over all the machine's GPUs.
+* :func:`use_all_devices` -- on JAX, split every batch over all the machine's GPUs
+  (:func:`check_batch` refuses a global batch they cannot share).
 
 On JAX a compiled function cannot change a variable in place, so the whole step runs
 inside one ``StatelessScope`` that holds the values of every variable the step may
@@ -194,14 +195,27 @@ def compile_step(fn: Callable, variables: Sequence) -> Callable:
     return step
 
 
-def use_all_devices() -> int:
+def check_batch(batch_size: int, devices: int, setting: str = "batch_size") -> None:
+    """Refuse a global batch that ``devices`` devices cannot share equally, saying what to change."""
+    if devices > 1 and (batch_size < devices or batch_size % devices):
+        fits = max(devices, (batch_size // devices) * devices)
+        raise ValueError(f"{setting}={batch_size} is the batch of one step over all {devices} devices, so each device "
+                         f"would get {batch_size / devices:g} images; it must be a multiple of {devices}. Fix: set "
+                         f"{setting}={fits} (or another multiple of {devices}; the papers' batch of 1 means one image "
+                         f"per device, {setting}={devices}), or train on one device (all_devices=False, or "
+                         f"CUDA_VISIBLE_DEVICES=0).")
+
+
+def use_all_devices(batch_size: int | None = None, setting: str = "batch_size") -> int:
     """Train on every accelerator of this machine from now on; returns how many.
 
     On JAX with more than one device this sets ``keras.distribution.DataParallel``: each
     device holds a copy of the weights and works on its share of every batch, and the
     compiled step averages the gradients over all of them, so one step is the same step
-    as on one device with the same global batch. Call it before building the models,
-    with a batch size that the device count divides. Elsewhere it changes nothing.
+    as on one device with the same global batch. Call it before building the models.
+    ``batch_size`` is the global batch (all devices together); a batch the device count
+    does not divide is refused here, at once, with what to change (``setting`` names the
+    notebook's parameter in that message). Elsewhere it changes nothing.
     """
     if BACKEND != "jax":
         print(f"Training on one device: spreading a batch over several devices needs KERAS_BACKEND=jax "
@@ -210,6 +224,8 @@ def use_all_devices() -> int:
     import jax
 
     devices = jax.devices()
+    if batch_size is not None:
+        check_batch(int(batch_size), len(devices), setting)
     if len(devices) > 1:
         keras.distribution.set_distribution(keras.distribution.DataParallel(devices=devices))
     print(f"Training on {len(devices)} {devices[0].platform.upper()} device(s).")

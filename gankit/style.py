@@ -334,12 +334,15 @@ def train_judge(monet, photos, size: int = 64, seed: int = 0) -> MonetJudge:
     classifier sees all real views against ``JUNK_FRACTION`` junk images per image and view.
     ``cv_accuracy`` is the whole judge's (all three parts refitted without the held-out fold).
     """
+    from gankit.progress import Progress
+
     start = time.perf_counter()
     monet, photos = quality.as_images(monet, "monet"), quality.as_images(photos, "photos")
     if min(len(monet), len(photos)) < 2 * FOLDS:
         raise ValueError(f"the judge needs at least {2 * FOLDS} images of each kind, got {len(monet)} paintings and "
                          f"{len(photos)} photos. Fix: point root at the full trainA/ and trainB/ folders.")
     rng = np.random.default_rng(seed)
+    bar = Progress(FOLDS + 2, "training the Monet judge", unit="parts")  # features, each fold, the final fit
     views_a = np.stack([features(v, size) for v in _augmented(monet, rng, size)])  # (views, n, d)
     views_b = np.stack([features(v, size) for v in _augmented(photos, rng, size)])
     photos_small = quality.resize(photos, size)
@@ -350,6 +353,7 @@ def train_judge(monet, photos, size: int = 64, seed: int = 0) -> MonetJudge:
     za, zb, zj = (views_a - mean) / scale, (views_b - mean) / scale, (junk - mean) / scale
     folds_a = rng.permutation(np.arange(len(monet)) % FOLDS)
     folds_b = rng.permutation(np.arange(len(photos)) % FOLDS)
+    bar.update(1)
 
     def split(fold):
         train_a, train_b = za[:, folds_a != fold], zb[:, folds_b != fold]
@@ -372,6 +376,7 @@ def train_judge(monet, photos, size: int = 64, seed: int = 0) -> MonetJudge:
                                     + (np.c_[test_b, np.ones(len(test_b))] @ w < 0).sum())
         held_out.append(_distance(test_a, *gate))
         folds.append((test_a, test_b, styles, natural, gate))
+        bar.update(2 + fold)
     penalty = max(PENALTIES, key=lambda p: (correct[p], p))  # ties: the stronger penalty
     threshold = float(GATE_MARGIN * np.quantile(np.concatenate(held_out), 0.99))
     cv_correct = 0  # the whole judge (style x natural x gate) on each held-out fold
@@ -384,7 +389,9 @@ def train_judge(monet, photos, size: int = 64, seed: int = 0) -> MonetJudge:
     natural = _fit_logistic(np.concatenate([real, zj]), np.r_[np.ones(len(real)), np.zeros(len(zj))], NATURAL_PENALTY)
     centre, precision = _gate_model(za.reshape(-1, za.shape[-1]))
     palette = np.stack([monet.mean(axis=(0, 1, 2)), monet.std(axis=(0, 1, 2))])
-    return MonetJudge(size=size, mean=mean, scale=scale, weights=_fit_logistic(real, labels, penalty), natural=natural,
+    weights = _fit_logistic(real, labels, penalty)
+    bar.close(FOLDS + 2)
+    return MonetJudge(size=size, mean=mean, scale=scale, weights=weights, natural=natural,
                       centre=centre, precision=precision, threshold=threshold, palette=palette, penalty=penalty,
                       cv_accuracy=cv_correct / (len(monet) + len(photos)), train_seconds=time.perf_counter() - start)
 

@@ -105,3 +105,45 @@ def test_learning_rate_holds_for_the_first_half_then_falls_linearly_to_zero():
     rate = cyclegan.learning_rate(total_steps=200)
     got = [float(numpy_of(rate(step))) for step in (0, 100, 150, 200)]
     np.testing.assert_allclose(got, [2e-4, 2e-4, 1e-4, 0.0], atol=1e-9)
+
+
+def test_schedule_fills_in_what_a_profile_leaves_to_the_paper():
+    # notebook 03's standard profile: all given; a round is cut to one pass over the data
+    assert cyclegan.schedule(30, 720, 90, 180) == (720, 30, 180)
+    # the full profile: the paper's 200 passes, rounds of one pass, 10 passes for the identity comparison
+    assert cyclegan.schedule(1072, None, None, None) == (214_400, 1072, 10_720)
+    # full with steps overridden (03's Colab advice): no TypeError, rounds of one pass
+    assert cyclegan.schedule(1072, 60000, None, None) == (60000, 1072, 10_720)
+    assert cyclegan.schedule(1072, 500, None, None) == (500, 500, 500)  # short runs: capped at steps
+    with pytest.raises(ValueError, match="whole number"):
+        cyclegan.schedule(30, 0)
+
+
+class _Copy(keras.Model):
+    """A stand-in 'generator' whose output is its input, for Snapshots without training."""
+
+    def __init__(self):
+        super().__init__()
+        self.g_ba = lambda x, training=False: keras.ops.convert_to_tensor(x) * 0.5
+
+
+def test_snapshots_keep_8_bit_frames_and_move_to_disk_past_their_memory(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    shown = rng.uniform(-1, 1, (4, 16, 16, 3)).astype("float32")
+    snapshots = cyclegan.Snapshots({"photo -> Monet": ("g_ba", shown)}, memory_mb=2 * shown.size / 1e6)
+    snapshots.set_model(_Copy())
+    snapshots.on_train_begin()
+    for epoch in range(4):
+        snapshots.on_epoch_end(epoch)
+    frames = snapshots.frames["photo -> Monet"]
+    assert len(frames) == 5 and snapshots.directory is not None  # two frames' worth in memory, then a folder
+    assert "go to" in capsys.readouterr().out
+    assert len(list(snapshots.directory.glob("*.npy"))) == 3
+    np.testing.assert_array_equal(frames[-1], shown * 0.5)  # the newest frame exactly
+    for frame in (frames[0], frames[2]):  # older ones as 8-bit pixels, from memory or disk
+        assert frame.dtype == np.float32 and np.abs(frame - shown * 0.5).max() <= 1 / 127.5
+    on_disk = cyclegan.Snapshots({"x": ("g_ba", shown)}, directory=tmp_path / "runs" / "snapshots")
+    on_disk.set_model(_Copy())
+    on_disk.on_train_begin()
+    assert [p.name for p in (tmp_path / "runs" / "snapshots").iterdir()] == ["x_0000.npy"]
+    assert np.load(tmp_path / "runs" / "snapshots" / "x_0000.npy").dtype == np.uint8

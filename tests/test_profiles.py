@@ -50,3 +50,27 @@ def test_unknown_profile_is_explained(bad, monkeypatch):
 
 def test_profile_name_is_case_insensitive():
     assert profile_name(" Smoke ") == "smoke"
+
+
+def test_a_notebooks_full_settings_are_read_from_its_source():
+    from pathlib import Path
+
+    from gankit.profiles import notebook_profile
+
+    root = Path(__file__).resolve().parents[1] / "solutions"
+    full = notebook_profile(root / "03_cyclegan" / "03_cyclegan.ipynb", "full")
+    assert full["image_size"] == 256 and full["blocks"] == 9 and full["batch_size"] == 1
+    assert notebook_profile(root / "04_pix2pix" / "04_pix2pix.ipynb", "standard")["image_size"] == 64
+    with pytest.raises(ValueError, match="no choose_profile"):
+        notebook_profile(root / "B_reading_list" / "B_reading_list.ipynb")
+
+
+def test_a_global_batch_the_devices_cannot_share_is_refused_with_the_fix():
+    from gankit.steps import check_batch
+
+    check_batch(1, 1)
+    check_batch(8, 4)
+    with pytest.raises(ValueError, match=r"batch_size=1 .* multiple of 2\. Fix: set batch_size=2"):
+        check_batch(1, 2)
+    with pytest.raises(ValueError, match=r"gan_batch=50 .* Fix: set gan_batch=48"):
+        check_batch(50, 8, "gan_batch")

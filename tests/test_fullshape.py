@@ -1,0 +1,33 @@
+"""Full shapes proven on CPU: each notebook's ``full`` settings, built and stepped (the ``fullshape`` tier).
+
+For 03, 04, 05 and A, :func:`gankit.fullshape.measure` (in its own process) builds the
+models at the ``full`` profile's size, depth, widths and batch, read from the notebook,
+keeps what the full run keeps (pools, a Snapshots frame of every watched set, MNIST), takes
+a training step after the compiling one, and projects the whole run's memory. The models
+must be the papers' (their weight counts), the step must run, and the projection must be
+reported against the 12 GB bar. The benchmark with more steps is ``python -m gankit.bench
+fullshape``; its table is in docs/notes_fullshape.md.
+"""
+
+import pytest
+
+from gankit import fullshape
+
+pytestmark = [pytest.mark.slow, pytest.mark.fullshape]
+
+# full-size weight counts: CycleGAN's ResNet-9 generator 11,378,179 and 70x70 PatchGAN 2,764,737 (x2 each),
+# the counts of the authors' PyTorch code; pix2pix's 8-level U-Net and 6-channel PatchGAN as gankit.blocks
+# builds them (57,177,412 together), pinned so that a full profile cannot shrink unnoticed
+WEIGHTS = {"03": 2 * 11_378_179 + 2 * 2_764_737, "04": 57_177_412}
+
+
+@pytest.mark.parametrize("notebook", ["03", "04", "05", "A"])
+def test_full_settings_build_and_step_on_cpu(notebook):
+    row = fullshape.measure_in_subprocess(notebook, steps=1)
+    assert row["notebook"] == notebook and row["seconds_per_step"] > 0 and row["steps"] > 0
+    if notebook in WEIGHTS:
+        assert row["size"] == 256 and row["batch"] == 1
+        assert row["params"] == WEIGHTS[notebook], row
+    assert row["peak_rss_mb"] * 1e6 > 4 * row["params"]  # at least the float32 weights were held
+    assert row["projected_gb"] * 1000 >= row["peak_rss_mb"] + row["data_mb"] - 1
+    assert row["fits_12_gb"] == (row["projected_gb"] <= fullshape.BAR_GB)
