@@ -55,6 +55,7 @@ STATE = "state.json"
 GRADED = "graded"
 KERNEL_DIED = "kernel_died"
 GRADER_ERROR = "grader_error"
+TAMPERED = "tampered"
 
 
 class GradingError(RuntimeError):
@@ -209,7 +210,27 @@ def _grade_student(submission: collecting.Submission, master: pathlib.Path, assi
     else:
         result["status"] = KERNEL_DIED if any("crashed" in note for note in notes) else GRADED
     result["notes"] = notes
+    _mark_tampering(result)
     return result
+
+
+def _mark_tampering(result: dict) -> None:
+    """A notebook where a canary passed (`autograder.integrity`): status, and a note first on the row."""
+    tampered = result.get("tampered") or {}
+    if not tampered:
+        return
+    if result["status"] == GRADED:
+        result["status"] = TAMPERED
+    where = "; ".join(f"{notebook}: {', '.join(checks)}" for notebook, checks in sorted(tampered.items()))
+    result["notes"].insert(0, "tampered: checks that fail in every honest notebook passed in this one "
+                              f"({where}), so its tests cannot be trusted; its graded cells score 0. "
+                              "Read the notebook before changing the grade")
+
+
+def _feedback_shows_tests(master: pathlib.Path) -> None:
+    """Let the feedback show the hidden tests' code and outputs, as nbgrader does by default."""
+    with open(master / "nbgrader_config.py", "a") as handle:
+        handle.write("\nc.GankitGrader.feedback_shows_tests = True\n")
 
 
 def _last_error(log: str) -> str:
@@ -353,14 +374,16 @@ def _add_note_to_feedback(folder: pathlib.Path, note: str) -> None:
 def grade(assignment: str, submissions: pathlib.Path, out: pathlib.Path, timeout: int | None = None,
           sandbox: bool = True, solutions: pathlib.Path = ROOT / "solutions", workers: int | None = None,
           resume: bool = False, limits: Limits | None = None, allow_no_userns: bool = False,
-          progress=None) -> dict:
+          progress=None, feedback_shows_tests: bool = False) -> dict:
     """Grade every student in ``submissions``; returns {student: {"score", "max_score", "graded",
     "cells": {grade_id: {"score", "max_score"}}, "status", "note"}}.
 
     With ``sandbox=True`` (the default) student code runs in `autograder.sandbox`;
     ``sandbox=False`` is only for code you trust. ``resume=True`` grades only new or changed
     submissions into an ``out`` that already holds grades; without it such an ``out`` is refused.
-    ``progress(done, total)`` is called as students finish.
+    ``progress(done, total)`` is called as students finish. The feedback shows each graded
+    cell's name, points and failure message, never the hidden tests' code, unless
+    ``feedback_shows_tests`` (nbgrader's default).
     """
     out = pathlib.Path(out)
     held = (out / "gradebook.db").exists() or (out / "summary.csv").exists()
@@ -395,6 +418,8 @@ def grade(assignment: str, submissions: pathlib.Path, out: pathlib.Path, timeout
     with tempfile.TemporaryDirectory(prefix="gan-grade-") as scratch:
         master = pathlib.Path(scratch) / "master"
         _prepare(master, assignment, solutions, limits)
+        if feedback_shows_tests:
+            _feedback_shows_tests(master)
         released = {name: json.loads((master / "course" / assignment / f"{name}.ipynb").read_text())
                     for name in notebooks}
         try:
@@ -475,6 +500,9 @@ def main(argv=None) -> int:
     for name, what in (("memory-mb", "memory of one kernel"), ("processes", "processes and threads"),
                        ("file-size-mb", "largest file written"), ("cpu-seconds", "CPU time per process")):
         parser.add_argument(f"--{name}", type=int, default=None, help=f"{what} (default: autograder/settings.py)")
+    parser.add_argument("--feedback-shows-tests", action="store_true",
+                        help="feedback shows the hidden tests' code and outputs (nbgrader's default; "
+                             "without it, each graded cell shows its name, points and failure message)")
     parser.add_argument("--no-sandbox", action="store_true",
                         help="run student code without bubblewrap (only for submissions you trust)")
     parser.add_argument("--unsafe-no-userns", action="store_true",
@@ -486,7 +514,8 @@ def main(argv=None) -> int:
     try:
         grades = grade(args.assignment, args.submissions, args.out, sandbox=not args.no_sandbox,
                        workers=args.workers, resume=args.resume, limits=limits,
-                       allow_no_userns=args.unsafe_no_userns, progress=_print_progress)
+                       allow_no_userns=args.unsafe_no_userns, progress=_print_progress,
+                       feedback_shows_tests=args.feedback_shows_tests)
     except GradingError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
