@@ -46,7 +46,7 @@ import time
 import warnings
 
 from autograder import collect as collecting
-from autograder.release import CONFIG, NOT_RELEASED, ROOT, nbgrader_env
+from autograder.release import CONFIG, NOT_RELEASED, ROOT, check_grade_ids, nbgrader_env
 from autograder.sandbox import Cgroup, Limits, SandboxUnavailable, check_user_namespaces
 from autograder.settings import limits_for
 
@@ -134,6 +134,10 @@ def _prepare(master: pathlib.Path, assignment: str, solutions: pathlib.Path, lim
         handle.write(f"\nc.Execute.timeout = {int(limits.cell_timeout)}\n")
     shutil.copytree(solutions / assignment, master / "solutions" / assignment,
                     ignore=shutil.ignore_patterns(*NOT_RELEASED))
+    try:
+        check_grade_ids(master / "solutions")
+    except SystemExit as error:
+        raise GradingError(str(error)) from None
     result = _run(["generate_assignment", assignment, "--force", "--log-level=WARN"], master)
     if result.returncode:
         raise GradingError(f"nbgrader could not release {assignment}:\n{result.stdout}")

@@ -105,7 +105,11 @@ for folder, folders, files in os.walk('/'):
             pass
 print('WALKED', seen, 'FOUND', len(found), found)
 """,
-    "echoes_cells": """get_ipython().events.register('pre_run_cell', lambda info: print('ECHO', info.raw_cell))
+    "echoes_cells": """_seen = []
+def _echo(info):
+    print('ECHO', _seen)  # every cell run so far, the hidden tests included
+    _seen.append(info.raw_cell)
+get_ipython().events.register('pre_run_cell', _echo)
 """,
 }
 HONEST_SCORES = {"echoes_cells": "all", "reads_notebook": "all"}  # honest answers, only curious
@@ -224,11 +228,7 @@ def test_feedback_shows_messages_never_hidden_code(graded):
             assert "_mistakes" not in feedback and "canary" not in feedback.lower(), student
     wrong = _feedback(out, "honest_wrong")
     assert "labels look swapped" in wrong and "Graded test test_discriminator_loss (2 points)" in wrong
-    echoed = _outputs_of_test(out, "echoes_cells")
+    echoed = _cell_outputs(out, "echoes_cells", "ex_generator_loss")
     assert "ECHO" in echoed and MARKER in echoed  # the kernel did echo the hidden test...
     assert "withheld by the grader" in _feedback(out, "echoes_cells")  # ...and the feedback does not show it
     assert grades["echoes_cells"]["status"] == "graded"
-
-
-def _outputs_of_test(out: pathlib.Path, student: str) -> str:
-    return _cell_outputs(out, student, "test_discriminator_loss")
