@@ -160,7 +160,7 @@ def _scan_outputs(notebook_path: pathlib.Path, limits: Limits) -> list[str]:
     if "MemoryError" in names or "ResourceExhaustedError" in names:
         notes.append(f"ran out of memory (limit {limits.memory_mb} MB)")
     if "DeadKernelError" in names:
-        notes.append("the kernel crashed (memory, process or CPU limit, or a crash in native code)")
+        notes.append("the kernel crashed or exited (memory, process or CPU limit, a crash in native code, or exit() in the notebook)")
     return notes
 
 
@@ -207,7 +207,7 @@ def _grade_student(submission: collecting.Submission, master: pathlib.Path, assi
         notes.insert(0, timeout_note)
     crashed = "DeadKernelError" in log or "Kernel died" in log
     if crashed and not any("crashed" in note for note in notes):
-        notes.append("the kernel crashed (memory, process or CPU limit, or a crash in native code)")
+        notes.append("the kernel crashed or exited (memory, process or CPU limit, a crash in native code, or exit() in the notebook)")
     if "score" not in result or result.get("errors"):
         result["status"] = KERNEL_DIED if crashed else GRADER_ERROR
         notes.append("could not be autograded: " + _last_error(log))

@@ -9,8 +9,8 @@ hopeless; noticing the effect is not. Before ``nbgrader autograde``, the grader 
 
 * after each graded test cell, the SAME test, byte for byte, run once more with the
   learner's answers (the names the solution cells define) replaced by a function that
-  returns NaN. An honest kernel fails it; a kernel whose helpers, comparisons or cell
-  execution were tampered with passes it;
+  returns NaN, and the kernel's globals put back afterwards. An honest kernel fails it; a
+  kernel whose helpers, comparisons or cell execution were tampered with passes it;
 * at the end, a few checks that fail in any honest kernel, written like the hidden tests
   (`gankit.checks.check_close`, ``numpy.testing``, ``numpy.allclose``, ``assert``).
 
@@ -119,11 +119,13 @@ def add_canaries(submitted: dict, source: dict, token: str | None = None) -> dic
         if not used:
             continue
         saved, wrong = f"_saved_{token}", f"_wrong_{token}"
-        cells.append(_cell(f"{saved} = {{name: globals()[name] for name in {used!r} if name in globals()}}\n"
+        # Every global as it was, so that what the test sets again (a seeded generator...) is put back.
+        cells.append(_cell(f"{saved} = dict(globals())\n"
                            f"def {wrong}(*args, **kwargs):\n    return float('nan')\n"
                            + "".join(f"{name} = {wrong}\n" for name in used), f"stub:{grade_id}"))
         cells.append(_cell(test, f"test:{grade_id}"))
-        cells.append(_cell(f"globals().update({saved})", f"restore:{grade_id}"))
+        cells.append(_cell(f"(lambda saved: (globals().clear(), globals().update(saved)))({saved})",
+                           f"restore:{grade_id}"))
     cells += [_cell(text, f"final:{name}") for name, text in FINAL]
     return dict(submitted, cells=cells)
 

@@ -113,8 +113,9 @@ get_ipython().events.register('pre_run_cell', _echo)
 """,
 }
 HONEST_SCORES = {"echoes_cells": "all", "reads_notebook": "all"}  # honest answers, only curious
-FLAGGED = {"patches_numpy", "patches_gankit", "builtins_import", "input_transformer", "clears_output"}
-NO_EFFECT = {"eq_object", "ndarray_eq", "custom_exc"}  # ipykernel reports the error whatever the handler says
+FLAGGED = {"patches_numpy", "patches_gankit", "builtins_import", "input_transformer"}
+# ipykernel reports an error whatever a custom handler says; nbclient keeps an error output cleared after it.
+NO_EFFECT = {"eq_object", "ndarray_eq", "custom_exc", "clears_output"}
 DIED = {"os_exit", "exit"}
 
 
@@ -227,7 +228,7 @@ def test_feedback_shows_messages_never_hidden_code(graded):
             assert MARKER not in feedback and "BEGIN HIDDEN TESTS" not in feedback, student
             assert "_mistakes" not in feedback and "canary" not in feedback.lower(), student
     wrong = _feedback(out, "honest_wrong")
-    assert "labels look swapped" in wrong and "Graded test test_discriminator_loss (2 points)" in wrong
+    assert "labels are swapped" in wrong and "Graded test test_discriminator_loss (2 points)" in wrong
     echoed = _cell_outputs(out, "echoes_cells", "ex_generator_loss")
     assert "ECHO" in echoed and MARKER in echoed  # the kernel did echo the hidden test...
     assert "withheld by the grader" in _feedback(out, "echoes_cells")  # ...and the feedback does not show it

@@ -111,6 +111,11 @@ def test_canaries_rerun_each_test_against_a_wrong_answer_and_leave_the_feedback(
     assert roles[:5] == [None, None, "stub:test_f", "test:test_f", "restore:test_f"]
     assert with_canaries["cells"][3]["source"] == source["cells"][1]["source"]  # the same test, byte for byte
     assert "f = _wrong_t0" in with_canaries["cells"][2]["source"]
+    namespace = {"f": abs, "seed": 1}  # the stub and restore cells, run: every global put back
+    exec(with_canaries["cells"][2]["source"], namespace)
+    assert namespace["f"](3) != namespace["f"](3) and namespace.update(seed=2, extra=1) is None
+    exec(with_canaries["cells"][4]["source"], namespace)
+    assert namespace["f"] is abs and namespace["seed"] == 1 and "extra" not in namespace
     for cell in with_canaries["cells"][2:]:  # as if run: the stub and restore quietly, the canaries failing
         cell["execution_count"] = 1
         if cell["metadata"][integrity.CANARY].split(":")[0] in ("test", "final"):
