@@ -171,7 +171,7 @@ def _grade_student(submission: collecting.Submission, master: pathlib.Path, assi
     course.mkdir(parents=True)
     for name in ("nbgrader_config.py", "gradebook.db"):
         shutil.copy(master / name, course / name)
-    shutil.copytree(master / "solutions", course / "solutions")
+    shutil.copytree(master / "solutions", course / "solutions", ignore=_instructor_files)
     (course / "ipc").mkdir()
     target = course / "submitted" / submission.student / assignment
     target.mkdir(parents=True)
@@ -235,6 +235,11 @@ def _feedback_shows_tests(master: pathlib.Path) -> None:
     """Let the feedback show the hidden tests' code and outputs, as nbgrader does by default."""
     with open(master / "nbgrader_config.py", "a") as handle:
         handle.write("\nc.GankitGrader.feedback_shows_tests = True\n")
+
+
+def _instructor_files(folder: str, names: list[str]) -> list[str]:
+    """Files beside the source notebooks (notes, data): nbgrader would copy them into the kernel's folder."""
+    return [name for name in names if os.path.isfile(os.path.join(folder, name)) and not name.endswith(".ipynb")]
 
 
 def _last_error(log: str) -> str:
