@@ -54,7 +54,7 @@ import time
 import warnings
 
 from autograder import collect as collecting
-from autograder.release import CONFIG, NOT_RELEASED, ROOT, nbgrader_env
+from autograder.release import CONFIG, NOT_RELEASED, ROOT, check_grade_ids, nbgrader_env
 from autograder.sandbox import Cgroup, Limits, SandboxUnavailable, check_user_namespaces
 from autograder.settings import limits_for
 
@@ -63,6 +63,7 @@ STATE = "state.json"
 GRADED = "graded"
 KERNEL_DIED = "kernel_died"
 GRADER_ERROR = "grader_error"
+TAMPERED = "tampered"
 
 
 class GradingError(RuntimeError):
@@ -141,6 +142,10 @@ def _prepare(master: pathlib.Path, assignment: str, solutions: pathlib.Path, lim
         handle.write(f"\nc.Execute.timeout = {int(limits.cell_timeout)}\n")
     shutil.copytree(solutions / assignment, master / "solutions" / assignment,
                     ignore=shutil.ignore_patterns(*NOT_RELEASED))
+    try:
+        check_grade_ids(master / "solutions")
+    except SystemExit as error:
+        raise GradingError(str(error)) from None
     result = _run(["generate_assignment", assignment, "--force", "--log-level=WARN"], master)
     if result.returncode:
         raise GradingError(f"nbgrader could not release {assignment}:\n{result.stdout}")
@@ -163,7 +168,7 @@ def _scan_outputs(notebook_path: pathlib.Path, limits: Limits) -> list[str]:
     if "MemoryError" in names or "ResourceExhaustedError" in names:
         notes.append(f"ran out of memory (limit {limits.memory_mb} MB)")
     if "DeadKernelError" in names:
-        notes.append("the kernel crashed (memory, process or CPU limit, or a crash in native code)")
+        notes.append("the kernel crashed or exited (memory, process or CPU limit, a crash in native code, or exit() in the notebook)")
     return notes
 
 
@@ -174,7 +179,7 @@ def _grade_student(submission: collecting.Submission, master: pathlib.Path, assi
     course.mkdir(parents=True)
     for name in ("nbgrader_config.py", "gradebook.db"):
         shutil.copy(master / name, course / name)
-    shutil.copytree(master / "solutions", course / "solutions")
+    shutil.copytree(master / "solutions", course / "solutions", ignore=_instructor_files)
     (course / "ipc").mkdir()
     target = course / "submitted" / submission.student / assignment
     target.mkdir(parents=True)
@@ -210,14 +215,39 @@ def _grade_student(submission: collecting.Submission, master: pathlib.Path, assi
         notes.insert(0, timeout_note)
     crashed = "DeadKernelError" in log or "Kernel died" in log
     if crashed and not any("crashed" in note for note in notes):
-        notes.append("the kernel crashed (memory, process or CPU limit, or a crash in native code)")
+        notes.append("the kernel crashed or exited (memory, process or CPU limit, a crash in native code, or exit() in the notebook)")
     if "score" not in result or result.get("errors"):
         result["status"] = KERNEL_DIED if crashed else GRADER_ERROR
         notes.append("could not be autograded: " + _last_error(log))
     else:
         result["status"] = KERNEL_DIED if any("crashed" in note for note in notes) else GRADED
     result["notes"] = notes
+    _mark_tampering(result)
     return result
+
+
+def _mark_tampering(result: dict) -> None:
+    """A notebook where a canary passed (`autograder.integrity`): status, and a note first on the row."""
+    tampered = result.get("tampered") or {}
+    if not tampered:
+        return
+    if result["status"] == GRADED:
+        result["status"] = TAMPERED
+    where = "; ".join(f"{notebook}: {', '.join(checks)}" for notebook, checks in sorted(tampered.items()))
+    result["notes"].insert(0, "tampered: checks that fail in every honest notebook passed in this one "
+                              f"({where}), so its tests cannot be trusted; its graded cells score 0. "
+                              "Read the notebook before changing the grade")
+
+
+def _feedback_shows_tests(master: pathlib.Path) -> None:
+    """Let the feedback show the hidden tests' code and outputs, as nbgrader does by default."""
+    with open(master / "nbgrader_config.py", "a") as handle:
+        handle.write("\nc.GankitGrader.feedback_shows_tests = True\n")
+
+
+def _instructor_files(folder: str, names: list[str]) -> list[str]:
+    """Files beside the source notebooks (notes, data): nbgrader would copy them into the kernel's folder."""
+    return [name for name in names if os.path.isfile(os.path.join(folder, name)) and not name.endswith(".ipynb")]
 
 
 def _last_error(log: str) -> str:
@@ -361,7 +391,7 @@ def _add_note_to_feedback(folder: pathlib.Path, note: str) -> None:
 def grade(assignment: str, submissions: pathlib.Path, out: pathlib.Path, timeout: int | None = None,
           sandbox: bool = True, solutions: pathlib.Path = ROOT / "solutions", workers: int | None = None,
           resume: bool = False, limits: Limits | None = None, allow_no_userns: bool = False,
-          progress=None, shard: tuple[int, int] | None = None) -> dict:
+          progress=None, shard: tuple[int, int] | None = None, feedback_shows_tests: bool = False) -> dict:
     """Grade every student in ``submissions``; returns {student: {"score", "max_score", "graded",
     "cells": {grade_id: {"score", "max_score"}}, "status", "note"}}.
 
@@ -370,6 +400,8 @@ def grade(assignment: str, submissions: pathlib.Path, out: pathlib.Path, timeout
     submissions into an ``out`` that already holds grades; without it such an ``out`` is refused.
     ``progress(done, total)`` is called as students finish. ``shard=(index, count)`` grades only
     the students of that shard (`shard_of`) and records the whole class's shards in ``state.json``.
+    The feedback shows each graded cell's name, points and failure message, never the hidden
+    tests' code, unless ``feedback_shows_tests`` (nbgrader's default).
     """
     out = pathlib.Path(out)
     held = (out / "gradebook.db").exists() or (out / "summary.csv").exists()
@@ -404,6 +436,8 @@ def grade(assignment: str, submissions: pathlib.Path, out: pathlib.Path, timeout
     with tempfile.TemporaryDirectory(prefix="gan-grade-") as scratch:
         master = pathlib.Path(scratch) / "master"
         _prepare(master, assignment, solutions, limits)
+        if feedback_shows_tests:
+            _feedback_shows_tests(master)
         released = {name: json.loads((master / "course" / assignment / f"{name}.ipynb").read_text())
                     for name in notebooks}
         try:
@@ -595,6 +629,9 @@ def main(argv=None) -> int:
     for name, what in (("memory-mb", "memory of one kernel"), ("processes", "processes and threads"),
                        ("file-size-mb", "largest file written"), ("cpu-seconds", "CPU time per process")):
         parser.add_argument(f"--{name}", type=int, default=None, help=f"{what} (default: autograder/settings.py)")
+    parser.add_argument("--feedback-shows-tests", action="store_true",
+                        help="feedback shows the hidden tests' code and outputs (nbgrader's default; "
+                             "without it, each graded cell shows its name, points and failure message)")
     parser.add_argument("--no-sandbox", action="store_true",
                         help="run student code without bubblewrap (only for submissions you trust)")
     parser.add_argument("--unsafe-no-userns", action="store_true",
@@ -617,7 +654,8 @@ def main(argv=None) -> int:
         grades = grade(args.assignment, args.submissions, args.out,
                        sandbox=not (args.no_sandbox or args.container_is_sandbox), solutions=args.solutions,
                        workers=args.workers, resume=args.resume, limits=limits,
-                       allow_no_userns=args.unsafe_no_userns, progress=_print_progress, shard=args.shard)
+                       allow_no_userns=args.unsafe_no_userns, progress=_print_progress, shard=args.shard,
+                       feedback_shows_tests=args.feedback_shows_tests)
     except GradingError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -156,6 +156,36 @@ def sync_sources(root: pathlib.Path = ROOT, write: bool = True) -> list[str]:
     return differed
 
 
+def duplicate_grade_ids(notebook: dict, name: str) -> list[str]:
+    """One message per grade_id that two cells of ``notebook`` share, naming both cells.
+
+    A copied cell keeps its metadata, grade_id included, and nbgrader then silently keeps
+    only one of the two: a test or an answer would vanish from grading."""
+    seen, problems = {}, []
+    for number, cell in enumerate(notebook.get("cells", []), 1):
+        grade_id = (cell.get("metadata", {}).get("nbgrader") or {}).get("grade_id")
+        if not grade_id:
+            continue
+        source = "".join(cell.get("source", ""))
+        first = next((line.strip() for line in source.splitlines() if line.strip()), "(empty)")[:60]
+        here = f"cell {number} ({first!r})"
+        if grade_id in seen:
+            problems.append(f"{name}: {seen[grade_id]} and {here} share the grade_id {grade_id!r}. Fix: give the "
+                            "copy its own grade_id (Jupyter: View > Cell Toolbar > Create Assignment).")
+        else:
+            seen[grade_id] = here
+    return problems
+
+
+def check_grade_ids(source: pathlib.Path) -> None:
+    """Refuse to release when a notebook in ``source`` has two cells with one grade_id."""
+    problems = []
+    for path in sorted(source.glob("*/*.ipynb")):
+        problems += duplicate_grade_ids(_read(path), f"{source.name}/{path.relative_to(source).as_posix()}")
+    if problems:
+        raise SystemExit("Not released: " + "\n".join(problems))
+
+
 def nbgrader_env() -> dict:
     """The environment for nbgrader subprocesses: our venv's bin first on PATH
     (nbgrader shells out to `alembic`, which lives there) and the repository on PYTHONPATH."""
@@ -170,6 +200,7 @@ def assignments(source: pathlib.Path = ROOT / "solutions") -> list[str]:
 
 def build_release(destination: pathlib.Path, source: pathlib.Path = ROOT / "solutions") -> pathlib.Path:
     """Run nbgrader in a scratch folder and copy its release into `destination`."""
+    check_grade_ids(source)
     with tempfile.TemporaryDirectory(prefix="gan-release-") as scratch:
         scratch = pathlib.Path(scratch)
         shutil.copy(CONFIG, scratch / "nbgrader_config.py")

@@ -16,8 +16,9 @@ It starts the normal IPython kernel under ``bwrap`` with:
 * a minimal file system: the system libraries, the Python installation, the
   repository's ``gankit`` package (nothing else of the repository), the data and cache
   folders, all read-only; its own notebook folder and the socket folder writable; a
-  private ``/tmp``. Nothing else exists inside: no ``$HOME``, no other student, no
-  gradebook, no solutions;
+  private ``/tmp``. Every notebook file in its folder (the one being graded holds the
+  hidden tests) reads as empty: the student's other files stay readable. Nothing else
+  exists inside: no ``$HOME``, no other student, no gradebook, no solutions;
 * its own process, IPC and hostname namespaces, so it cannot signal the grader;
 * an empty environment but for the few variables in ``KEEP_ENV``;
 * limits (`Limits`): memory, processes, file size and CPU time, as rlimits and, where the
@@ -115,9 +116,21 @@ def _system_binds() -> list[str]:
     return args
 
 
+def notebooks_in(workdir: str) -> list[str]:
+    """The notebook files under ``workdir``: hidden from the kernel (they hold the hidden tests while grading)."""
+    found = []
+    for folder, folders, files in os.walk(workdir):
+        folders[:] = [name for name in folders if not os.path.islink(os.path.join(folder, name))]
+        found += [os.path.join(folder, name) for name in files
+                  if name.lower().endswith(".ipynb") and not os.path.islink(os.path.join(folder, name))]
+    return sorted(found)
+
+
 def bwrap_command(connection_file: str, workdir: str, binds: list[str], writable: list[str] = (),
-                  python: str = sys.executable, userns: bool = True) -> list[str]:
-    """The bwrap command line that starts an IPython kernel in the sandbox."""
+                  python: str = sys.executable, userns: bool = True, empty: str | None = None) -> list[str]:
+    """The bwrap command line that starts an IPython kernel in the sandbox.
+
+    ``empty`` is an empty file bound over every notebook file in ``workdir`` (see `notebooks_in`)."""
     bwrap = _bwrap()
     connection_file = os.path.abspath(connection_file)
     command = [bwrap, *_system_binds(), "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--clearenv",
@@ -130,6 +143,9 @@ def bwrap_command(connection_file: str, workdir: str, binds: list[str], writable
             command += ["--ro-bind", path, path]
     for path in [*writable, workdir]:
         command += ["--bind", path, path]
+    if empty:
+        for path in notebooks_in(workdir):
+            command += ["--ro-bind", empty, path]
     command += ["--ro-bind", connection_file, connection_file, "--remount-ro", "/",
                 "--chdir", workdir, "--setenv", "HOME", "/tmp", "--setenv", "MPLCONFIGDIR", "/tmp/matplotlib",
                 "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-net", "--unshare-cgroup-try",
@@ -225,8 +241,14 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("usage: python -m autograder.sandbox -f CONNECTION_FILE")
     split = lambda name: [p for p in os.environ.get(name, "").split(os.pathsep) if p]  # noqa: E731
     limits = Limits.from_env(os.environ.get("GANKIT_SANDBOX_LIMITS"))
+    import tempfile
+
+    private = tempfile.mkdtemp(prefix="gankit-sandbox-")  # outside every bound folder
+    empty = os.path.join(private, "empty")
+    open(empty, "w").close()
+    os.chmod(private, 0o755)
     command = bwrap_command(argv[1], os.getcwd(), split("GANKIT_SANDBOX_BIND"), split("GANKIT_SANDBOX_RW"),
-                            userns=os.environ.get("GANKIT_SANDBOX_USERNS", "1") != "0")
+                            userns=os.environ.get("GANKIT_SANDBOX_USERNS", "1") != "0", empty=empty)
     cgroup = Cgroup(limits)
 
     def confine():  # in the child, before bwrap starts: all the kernel starts is counted
@@ -244,6 +266,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
     finally:
         cgroup.close()
+        shutil.rmtree(private, ignore_errors=True)
 
 
 if __name__ == "__main__":

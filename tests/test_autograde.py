@@ -52,6 +52,15 @@ def test_solution_scores_full_marks(graded):
     row = grades["solution"]
     failed = {k: v for k, v in row["cells"].items() if v["score"] != v["max_score"]}
     assert row["score"] == row["max_score"] > 0, f"{assignment}: the solution lost points in {failed}"
+    assert row["status"] == "graded" and not row["note"], f"{assignment}: {row['status']}: {row['note']}"
+
+
+def test_honest_submissions_are_never_flagged_and_feedback_hides_the_tests(graded):
+    """The grader's canaries (autograder.integrity) fail in every honest kernel: no tampered row."""
+    assignment, grades, out, _, _ = graded
+    for student, row in grades.items():
+        assert row["status"] == "graded", f"{assignment}/{student}: {row['status']}: {row['note']}"
+        assert "BEGIN HIDDEN TESTS" not in _feedback_text(out, student).upper(), f"{assignment}/{student}"
 
 
 def test_untouched_release_scores_zero(graded):

@@ -23,7 +23,9 @@ from autograder.sandbox import Limits
 
 pytestmark = pytest.mark.slow
 
-SECRET_TEST = "hidden-check-7f3a"  # appears only in the hidden test
+SECRET_TEST = "hidden-check-7f3a"  # appears only in the hidden test (and so in the gradebook)
+SECRET_SOLUTION = "solution-secret-2b8e"  # appears only in the solution
+SECRET_NOTES = "instructor-notes-6a0f"  # an instructor's file beside the source notebook
 SECRET_ENV = "grader-token-91c2"
 SECRET_HOME = "home-secret-5d1e"
 HONEST_MARK = "honest-work-0b6c"  # appears only in the honest student's notebook
@@ -36,17 +38,21 @@ def _assignment(root: pathlib.Path) -> pathlib.Path:
     (solutions / "demo").mkdir(parents=True)
     notebook = nbformat.v4.new_notebook()
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    answer = nbformat.v4.new_code_cell("def add(a, b):\n    ### BEGIN SOLUTION\n    return a + b\n    ### END SOLUTION")
+    answer = nbformat.v4.new_code_cell(f"def add(a, b):\n    ### BEGIN SOLUTION\n    # {SECRET_SOLUTION}\n    return a + b\n"
+                                       "    ### END SOLUTION")
     answer.metadata["nbgrader"] = {"grade": False, "solution": True, "locked": False, "grade_id": "ex_add",
                                    "schema_version": 3}
     check = nbformat.v4.new_code_cell(
-        f"assert add(1, 2) == 3\n### BEGIN HIDDEN TESTS\nassert add(2, 5) == 7, '{SECRET_TEST}'\n### END HIDDEN TESTS")
+        # Plain values: an answer whose == always says yes cannot pass.
+        f"assert add(1, 2) == 3\n### BEGIN HIDDEN TESTS\n_got = add(2, 5)\n"
+        f"assert type(_got) is int and _got == 7, '{SECRET_TEST}'\n### END HIDDEN TESTS")
     check.metadata["nbgrader"] = {"grade": True, "solution": False, "locked": True, "points": 2,
                                   "grade_id": "test_add", "schema_version": 3}
     notebook.cells = [answer, check]
     nbformat.write(notebook, solutions / "demo" / "demo.ipynb")
     (solutions / "demo" / "runs").mkdir()  # a local run's output: must never reach the scratch course
     (solutions / "demo" / "runs" / "samples.png").write_bytes(b"not for students")
+    (solutions / "demo" / "notes.md").write_text(f"Marking notes: {SECRET_NOTES}")
     return solutions
 
 
@@ -56,9 +62,13 @@ HOSTILE = {
     "reads_solutions": """import pathlib, os
 found = []
 for base in [pathlib.Path(os.getcwd())] + list(pathlib.Path(os.getcwd()).parents)[:-1] + [pathlib.Path('/tmp')]:
-    for pattern in ('solutions/**/*.ipynb', 'source/**/*.ipynb', '**/gradebook.db', '**/runs/*'):
+    for pattern in ('solutions/**/*', 'source/**/*', '**/*.db', '**/runs/*', '**/*.ipynb', '**/*.md'):
         for path in base.glob(pattern):
-            found.append(str(path) + path.read_bytes().decode(errors='replace'))
+            try:
+                if path.is_file() and path.stat().st_size < 2 ** 20:
+                    found.append(str(path) + path.read_bytes().decode(errors='replace'))
+            except OSError:
+                pass
 print('LEAK' + ''.join(found))""" + ADD,
     "tampers": """import pathlib, os, sqlite3
 here = pathlib.Path(os.getcwd())
@@ -73,6 +83,12 @@ for target in [pathlib.Path(__REPO__) / 'README.md', pathlib.Path(__REPO__) / 'g
         target.write_text('pwned')
     except Exception as error:
         print('write', error)""" + ADD,
+    "lying_eq": """class Yes(int):
+    def __eq__(self, other):
+        return True
+    __hash__ = int.__hash__
+def add(a, b):
+    return Yes(0)""",
     "reads_env": "import os\nprint('ENV' + repr(dict(os.environ)))" + ADD,
     "reads_home": """import os, pathlib
 home = pathlib.Path(__HOME__)
@@ -220,8 +236,9 @@ def test_curious_students_get_full_marks_and_learn_nothing(graded):
                     "remounts", "network", "fork_bomb", "Jose_Garcia", "renamed"):
         assert grades[student]["score"] == 2 and grades[student]["status"] == "graded", (student, grades[student])
     leak = _outputs(out, "reads_solutions")
-    assert "LEAK" in leak and SECRET_TEST not in leak and "BEGIN SOLUTION" not in leak
-    assert "not for students" not in leak and "gradebook" not in leak
+    assert "LEAK" in leak and "BEGIN SOLUTION" not in leak  # secrets, not names: a venv may hold a gradebook.db
+    for secret in (SECRET_TEST, SECRET_SOLUTION, SECRET_NOTES, "not for students", HONEST_MARK):
+        assert secret not in leak, secret
     assert not list(out.rglob("samples.png"))  # solutions/demo/runs/ never reached the course
     env = _outputs(out, "reads_env")
     assert "ENV{" in env and SECRET_ENV not in env
@@ -255,6 +272,22 @@ def test_fork_bomb_is_held_by_the_process_limit(graded):
     text = _outputs(graded[1] / "out", "fork_bomb")
     count = int(text.split("PROCS ")[1].split("\\n")[0])
     assert count <= LIMITS.processes
+
+
+def test_an_answer_with_a_lying_eq_scores_nothing(graded):
+    grades = graded[0]
+    assert grades["lying_eq"]["score"] == 0 and grades["lying_eq"]["status"] == "graded", grades["lying_eq"]
+
+
+def test_feedback_shows_the_message_never_the_hidden_test(graded):
+    out = graded[1] / "out"
+    for student in ("honest", "lying_eq", "reads_solutions", "Jose_Garcia"):
+        pages = list((out / "feedback" / student).rglob("*.html"))
+        text = " ".join(page.read_text() for page in pages)
+        assert pages and "Graded test test_add (2 points)" in text, student
+        assert "BEGIN HIDDEN TESTS" not in text and "_got = add(2, 5)" not in text, student
+    lying = " ".join(page.read_text() for page in (out / "feedback" / "lying_eq").rglob("*.html"))
+    assert SECRET_TEST in lying and "AssertionError" in lying  # the failure message is shown, and only it
 
 
 def test_memory_file_and_time_bombs_score_zero_with_a_reason(graded):

@@ -81,3 +81,18 @@ def test_rlimits_apply_in_a_child(tmp_path):
     result = subprocess.run([sys.executable, "-c", code], preexec_fn=lambda: sandbox.set_rlimits(limits),
                             capture_output=True, text=True, timeout=60)
     assert result.stdout.split() == ["256", str(2**20), "30", "MemoryError"], result.stderr
+
+
+def test_the_kernel_sees_its_folder_but_no_notebook_file(fake_bwrap, tmp_path):
+    work = tmp_path / "work folder"  # spaces are fine: bwrap gets a list, never a shell line
+    (work / "sub").mkdir(parents=True)
+    for name in ("graded.ipynb", "sub/Other.IPYNB", "data.csv"):
+        (work / name).write_text("x")
+    (work / "link.ipynb").symlink_to(work / "data.csv")  # a link is not followed, nor hidden: its target shows
+    empty = tmp_path / "empty"
+    empty.write_text("")
+    command = sandbox.bwrap_command(str(tmp_path / "k.json"), str(work), [], empty=str(empty))
+    hidden = [command[i + 2] for i, arg in enumerate(command) if arg == "--ro-bind" and command[i + 1] == str(empty)]
+    assert hidden == [str(work / "graded.ipynb"), str(work / "sub" / "Other.IPYNB")]
+    assert command.index(str(work / "graded.ipynb")) > command.index("--bind")  # over the folder's own bind
+    assert str(work / "data.csv") not in command
