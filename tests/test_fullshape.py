@@ -29,5 +29,6 @@ def test_full_settings_build_and_step_on_cpu(notebook):
         assert row["size"] == 256 and row["batch"] == {"03": 1, "04": 4}[notebook]  # the papers' batches
         assert row["params"] == WEIGHTS[notebook], row
     assert row["peak_rss_mb"] * 1e6 > 4 * row["params"]  # at least the float32 weights were held
-    assert row["projected_gb"] * 1000 >= row["peak_rss_mb"] + row["data_mb"] - 1
+    # projected_gb is rounded to 0.01 GB (10 MB)
+    assert row["projected_gb"] * 1000 >= row["peak_rss_mb"] + row["data_mb"] - 10
     assert row["fits_12_gb"] == (row["projected_gb"] <= fullshape.BAR_GB)
