@@ -37,8 +37,10 @@ if str(ROOT) not in sys.path:
 
 COURSE = ROOT / "course"
 DOCS = ROOT / "docs"
-# instructor pages copied from docs/, beside the generated ones (same names, so their links hold)
-DOC_PAGES = ("notebooks.md", "hosting.md", "data.md", "style_judge.md", "releasing.md")
+# instructor pages copied from docs/, beside the generated ones (same names, so their links hold), in
+# this order in the menu; a page added to docs/ later goes after them (see ``instructor_pages``)
+DOC_PAGES = ("notebooks.md", "hosting.md", "data.md", "style_judge.md", "publishing.md", "grading_at_scale.md",
+             "releasing.md")
 LICENCES = {"code": "MIT", "text": "CC BY 4.0"}
 LINK = re.compile(r"(!?\[[^\]]*\]\()([^)\s]+)(\))")
 
@@ -217,6 +219,7 @@ def write_pages(src: pathlib.Path, location: dict, names: list[str]) -> None:
     index = template.format(
         overview=_rewrite_links(_local_badges(overview).replace("../_static/", "_static/"), here, pages, location),
         notebooks="\n".join(f"notebooks/{n}" for n in names),
+        guides="\n".join(instructor_pages()),
         notes="\n".join(notes))
     (src / "index.md").write_text(index, encoding="utf-8")
     instructors = "# Instructor guide\n\n" + _readme_section(readme, "For instructors")
@@ -234,6 +237,14 @@ def write_pages(src: pathlib.Path, location: dict, names: list[str]) -> None:
             text = text.replace("{citation}", (ROOT / "CITATION.cff").read_text(encoding="utf-8"))
             (src / page.name).write_text(_rewrite_links(text, pathlib.Path("site") / page.name, pages, location),
                                          encoding="utf-8")
+
+
+def instructor_pages() -> list:
+    """The menu's instructor guides: docs/'s pages other than the gallery and the per-notebook notes."""
+    pages = {p.name for p in DOCS.glob("*.md")} - {"gallery.md"}
+    pages = {p for p in pages if not p.startswith("notes_")}
+    ordered = [p for p in DOC_PAGES if p in pages] + sorted(pages - set(DOC_PAGES))
+    return [pathlib.Path(p).stem for p in ordered]
 
 
 def _demote(text: str) -> str:
