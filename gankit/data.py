@@ -344,16 +344,23 @@ def _check_layout(folder: pathlib.Path, entry: ImageArchive, fix: str) -> pathli
     return folder
 
 
-def image_dataset(name: str, download: bool = True) -> pathlib.Path:
+def image_dataset(name: str, download: bool = True, data: str = "all") -> pathlib.Path:
     """The folder of a registered image dataset, in its canonical layout.
 
-    With ``GANKIT_DATA`` set, it is ``<GANKIT_DATA>/<name>`` (for example the course's small
-    offline subsets). Otherwise it is ``<downloads_dir()>/<name>``, downloaded from the
-    registered sources and unpacked on first use (an archive already placed at
-    ``<downloads_dir()>/<filename>`` is checked and unpacked without downloading).
+    ``data="all"``: the whole dataset. With ``GANKIT_DATA`` set, it is ``<GANKIT_DATA>/<name>``
+    (for example the course's small offline subsets). Otherwise it is
+    ``<downloads_dir()>/<name>``, downloaded from the registered sources and unpacked on first
+    use (an archive already placed at ``<downloads_dir()>/<filename>`` is checked and unpacked
+    without downloading).
+
+    ``data="course"`` (or another name registered in :mod:`gankit.subsets`): a folder holding
+    exactly that subset, the images a notebook's stated numbers were measured on; see
+    :func:`course_subset`.
     """
     if name not in IMAGE_DATASETS:
         raise KeyError(f"unknown image dataset {name!r}; known: {sorted(IMAGE_DATASETS)}")
+    if data != "all":
+        return course_subset(name, data, download)
     entry = IMAGE_DATASETS[name]
     folder = data_dir()
     if folder is not None:
@@ -418,6 +425,53 @@ def image_dataset(name: str, download: bool = True) -> pathlib.Path:
     if not target.is_dir():  # the cached archive matched a checksum but was never unpacked here
         unpack_and_check(archive, entry.sources[0])
     return target
+
+
+def course_subset(name: str, subset: str = "course", download: bool = True) -> pathlib.Path:
+    """A folder holding exactly the named subset of image dataset ``name`` (:mod:`gankit.subsets`).
+
+    Looked for, in order: in ``<GANKIT_DATA>/<name>`` when ``GANKIT_DATA`` is set (and only
+    there); in an earlier selection or a full copy already under :func:`downloads_dir`; then
+    the subset's own small download. Every file is matched by its sha256, so other files
+    beside it (a full download) are left out. Nothing large is downloaded here: when the
+    subset cannot be found, a :class:`DataError` says what to do, ``data="all"`` among it.
+    """
+    from gankit import subsets
+
+    chosen = subsets.load(name, subset)
+    entry = IMAGE_DATASETS[name]
+    selection = downloads_dir() / "subsets" / f"{name}-{subset}" / name
+    everything = (f"or pass data=\"all\" to use every image of {entry.filename} "
+                  f"({sum(entry.counts.values()):,} images; the notebook's stated numbers are for the subset)")
+    folder = data_dir()
+    if folder is not None:
+        try:
+            return subsets.select(folder / name, chosen, selection)
+        except (subsets.SubsetError, OSError) as error:
+            raise DataError(f"{error}. Fix: point {DATA_ENV} at a folder whose {name}/ holds the subset, unset "
+                            f"{DATA_ENV} to download it, {everything}.") from error
+    for root in (selection, downloads_dir() / name):
+        if root.is_dir():
+            try:
+                return subsets.select(root, chosen, selection)
+            except subsets.SubsetError:
+                pass  # not all of it here (a full download lacks most of monet2photo's subset): go on
+    if not download:
+        raise DataError(f"{chosen.describe()} is not under {downloads_dir()} and download=False. "
+                        f"Fix: call with download=True, {everything}.")
+    print(f"downloading {chosen.describe()}: {chosen.archive.size / 1e6:.1f} MB")
+    cache = downloads_dir()
+    staging = cache / "subsets" / f".{name}-{subset}.unpacked"
+    try:
+        archive, _ = fetch_first(f"{name}-{subset}.zip", [chosen.archive], cache,
+                                 manual_url=chosen.archive.url,
+                                 put_it=f"unpack it and set {DATA_ENV} to the folder that holds {name}/")
+        unpack(archive, staging)
+        return subsets.select(staging, chosen, selection)
+    except (DownloadError, subsets.SubsetError) as error:
+        raise DataError(f"{error}\nFix: as above, {everything}.\nTerms of use: {entry.terms}") from error
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def scale_to_tanh(images: np.ndarray) -> np.ndarray:
