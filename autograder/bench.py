@@ -165,14 +165,31 @@ def split(assignment: str, scratch: pathlib.Path) -> dict:
             began = time.monotonic()
             reply = client.execute_interactive(source, timeout=600, output_hook=lambda message: None)
             times["imports" if kind == "imports" else "notebook run"] += time.monotonic() - began
-            if reply["content"]["status"] != "ok":
-                print(f"split: a cell failed: {reply['content'].get('ename')}", file=sys.stderr)
+            if reply["content"]["status"] != "ok":  # the times would be a broken run's, not a submission's
+                raise SystemExit(f"split: a cell of the correct submission failed with {reply['content'].get('ename')}: "
+                                 f"{reply['content'].get('evalue')}. Fix: make the notebook run outside the bench first "
+                                 f"(its data, its package); the times are not printed.")
         client.stop_channels()
         manager.shutdown_kernel(now=True)
     finally:
         os.environ.clear()
         os.environ.update(saved)
     return times
+
+
+def _data_is_there() -> None:
+    """Fetch the assignment's data now, outside the sandbox (which has no network), or stop.
+
+    Without it every submission's data cells fail in the sandbox, the notebooks end early
+    and the throughput measured is that of broken runs.
+    """
+    from gankit import data
+
+    try:
+        data.fetch("mnist")
+    except Exception as error:  # DataError, DownloadError: either way the numbers would be wrong
+        raise SystemExit(f"bench: the grading kernels need MNIST, fetched here first (the sandbox has no network), "
+                         f"and it could not be:\n{error}")
 
 
 def main(argv=None) -> int:
@@ -189,6 +206,7 @@ def main(argv=None) -> int:
     from autograder.collect import student_id
     from autograder.grade import grade
 
+    _data_is_there()
     with tempfile.TemporaryDirectory(prefix="gan-grade-bench-") as scratch:
         scratch = pathlib.Path(scratch)
         kinds = make_class(scratch / "class", args.n)
