@@ -67,10 +67,15 @@ def load_bars(path=None) -> dict:
     for notebook, entry in bars.items():
         if not isinstance(entry, dict):
             raise ValueError(f"{path}: the entry for {notebook} must be a mapping. Fix: see the comment at its top.")
-        unknown = set(entry) - {"headline", "sample", "any", *PROFILES}
+        unknown = set(entry) - {"headline", "sample", "expect", "any", *PROFILES}
         if unknown:
             raise ValueError(f"{path}: {notebook} has unknown keys {sorted(unknown)}. Fix: use headline, sample, "
-                             f"any, {', '.join(PROFILES)}.")
+                             f"expect, any, {', '.join(PROFILES)}.")
+        expect = entry.get("expect")
+        if expect is not None and not (isinstance(expect, dict) and isinstance(expect.get("cell"), str)
+                                       and all(isinstance(s, dict) and "metric" in s for s in expect.get("says") or [])):
+            raise ValueError(f"{path}: {notebook} / expect must give `cell` (the first words of the markdown cell) "
+                             f"and `says`, a list of {{metric: ..., as: ...}}. Fix: see gankit/expect.py.")
         for profile in ("any", *PROFILES):
             for bar in entry.get(profile) or []:
                 kinds = [k for k in BAR_KINDS if k in bar]
@@ -277,7 +282,7 @@ def run_notebook(name: str, path, out, profile: str = "smoke", backend: str = "t
     from gankit.report import RECORD_ENV, read_records
 
     bars = load_bars() if bars is None else bars
-    folder = pathlib.Path(out) / name
+    folder = pathlib.Path(out).resolve() / name  # absolute: the kernel runs in folder, and writes records there
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)

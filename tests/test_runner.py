@@ -184,7 +184,7 @@ def _notebook(path: pathlib.Path, source: str):
 
 
 @pytest.mark.slow
-def test_the_runner_fails_a_broken_notebook_and_a_missed_bar_naming_both(tmp_path, capsys):
+def test_the_runner_fails_a_broken_notebook_and_a_missed_bar_naming_both(tmp_path, capsys, monkeypatch):
     notebooks = tmp_path / "notebooks"
     record = "from gankit.report import record\nrecord('backend', 'tensorflow')\n"
     _notebook(notebooks / "good" / "good.ipynb", record + "record('score', 0.75)")
@@ -195,7 +195,8 @@ def test_the_runner_fails_a_broken_notebook_and_a_missed_bar_naming_both(tmp_pat
     score = {"headline": ["score"], "smoke": [{"metric": "score", "min": 0.5}]}
     bars.write_text(yaml.safe_dump({"good": score, "weak": score, "broken": score}))
     out = tmp_path / "out"
-    status = run.main(["--notebooks-dir", str(notebooks), "--bars", str(bars), "--out", str(out), "--jobs", "2",
+    monkeypatch.chdir(tmp_path)  # --out relative, as the docs write it: the kernels run in out/<name>/
+    status = run.main(["--notebooks-dir", str(notebooks), "--bars", str(bars), "--out", "out", "--jobs", "2",
                        "--no-judge", "--backend", "tensorflow"])
     printed = capsys.readouterr()
     assert status == 1

@@ -1,0 +1,179 @@
+"""The numbers a notebook's text promises, checked against the run they come from.
+
+A notebook's **What to expect** paragraph tells the learner what their ``standard`` run will
+give: a score, a distance, a run time. Those numbers must be the numbers of a real run with the
+notebook's default parameters, or a learner who compares cannot tell whether their own code is
+wrong. So the run is kept and the text is checked against it:
+
+* ``docs/expected/<notebook>.json`` is the ``metrics.json`` of that run, as
+  ``python -m gankit.run <notebook> --profile standard`` wrote it. ``python -m gankit.expect
+  keep RESULT_FOLDER`` copies it there, after checking that it ran with the defaults.
+* the notebook's entry in ``gankit/bars.yaml`` says which recorded values the text states and
+  how it writes them::
+
+      expect:
+        cell: "**What to expect.**"          # the first words of the markdown cell that states them
+        says:
+          - {metric: colour_gap, as: "{:.2f}"}                     # 0.0839 -> "0.08"
+          - {metric: train_seconds, per: 60, as: "{:.1f} minutes"}  # 390 -> "6.5 minutes"
+          - {metric: wall_seconds, per: 60, as: "about {:.0f} minutes", cell: "# A"}  # stated in another cell
+
+:func:`disagreements` lists every stated value that the text (the ``cell``, and any other
+cell a ``says`` item names) does not write as the run recorded it, and a ``seed N`` in the text that is not the run's seed. ``tests/test_expect.py``
+runs it for every notebook with an ``expect`` entry, on the source notebook and on the
+released one; ``python -m gankit.expect check`` does the same by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import pathlib
+import re
+import shutil
+import sys
+
+from gankit.run import ROOT, SOLUTIONS, load_bars, metric_value
+
+EXPECTED = ROOT / "docs" / "expected"
+
+
+def expected_path(notebook: str) -> pathlib.Path:
+    return EXPECTED / f"{notebook}.json"
+
+
+def default_parameters(path: str | pathlib.Path) -> dict:
+    """The simple assignments of a notebook's ``parameters`` cell (``seed = 42`` -> {"seed": 42})."""
+    cells = json.loads(pathlib.Path(path).read_text(encoding="utf-8"))["cells"]
+    for cell in cells:
+        if "parameters" in cell.get("metadata", {}).get("tags", []):
+            values = {}
+            for node in ast.parse("".join(cell["source"])).body:
+                if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                    try:
+                        values[node.targets[0].id] = ast.literal_eval(node.value)
+                    except ValueError:
+                        pass  # not a plain value
+            return values
+    raise ValueError(f"{path} has no cell tagged 'parameters'. Fix: tag the notebook's parameters cell.")
+
+
+def _run_parameters(run: dict) -> dict:
+    """The ``-p name=value`` overrides of the run's command line."""
+    return {name: json.loads(value) for name, value in re.findall(r"-p (\w+)=(\S+)", run.get("command", ""))}
+
+
+def not_default(notebook_path, run: dict) -> list[str]:
+    """Why ``run`` is not a standard run with the notebook's default parameters ([] when it is)."""
+    problems = []
+    if run.get("profile") != "standard":
+        problems.append(f"it ran profile {run.get('profile')!r}, not 'standard'")
+    if run.get("status") != "passed":
+        problems.append(f"its status is {run.get('status')!r}: {run.get('failures')}")
+    defaults = default_parameters(notebook_path)
+    for name, value in _run_parameters(run).items():
+        if name != "profile" and defaults.get(name, object()) != value:
+            problems.append(f"it set {name}={value!r}, where the notebook's default is {defaults.get(name)!r}")
+    return problems
+
+
+def stated_text(notebook_path, cell_start: str) -> str:
+    """The markdown cell of the notebook that begins with ``cell_start``."""
+    cells = json.loads(pathlib.Path(notebook_path).read_text(encoding="utf-8"))["cells"]
+    found = ["".join(c["source"]) for c in cells
+             if c["cell_type"] == "markdown" and "".join(c["source"]).lstrip().startswith(cell_start)]
+    if len(found) != 1:
+        raise ValueError(f"{notebook_path}: {len(found)} markdown cells begin with {cell_start!r}, not 1. "
+                         f"Fix: make the expect entry's `cell` name exactly one cell.")
+    return found[0]
+
+
+def stated(notebook_path, spec: dict) -> str:
+    """The text of every cell an expect entry names: its ``cell``, then those its ``says`` items name."""
+    others = sorted({say["cell"] for say in spec.get("says") or [] if "cell" in say} - {spec["cell"]})
+    return "\n\n".join(stated_text(notebook_path, start) for start in [spec["cell"], *others])
+
+
+def written(value, say: dict) -> str:
+    """``value`` as the text writes it: divided by ``per`` (when given), then formatted with ``as``."""
+    if "per" in say:
+        value = value / say["per"]
+    return say.get("as", "{}").format(value)
+
+
+def disagreements(notebook: str, text: str, run: dict, spec: dict, seed: int | None = None) -> list[str]:
+    """Each value of ``spec['says']`` that ``text`` does not state as ``run`` recorded it; a ``seed N`` other than ``seed``."""
+    problems = []
+    flat = " ".join(text.split())  # the text's line breaks are not part of a number
+    for say in spec.get("says") or []:
+        name = say["metric"]
+        try:
+            value = metric_value(run.get("records", {}), name) if name != "wall_seconds" else run["wall_seconds"]
+        except KeyError:
+            problems.append(f"{notebook}: the kept run did not record {name!r}, which the text states. Fix: record it, "
+                            f"or take it out of the expect entry.")
+            continue
+        if written(value, say) not in flat:
+            problems.append(f"{notebook}: the run recorded {name} = {value!r}, which the text should state as "
+                            f"{written(value, say)!r}; it does not. Fix: write that number, or rerun and keep the run "
+                            f"(python -m gankit.expect keep).")
+    for stated in re.findall(r"\bseed (\d+)", flat):
+        if seed is not None and int(stated) != seed:
+            problems.append(f"{notebook}: the text says seed {stated}, the kept run used seed {seed}.")
+    return problems
+
+
+def check(notebook: str, bars: dict | None = None, notebook_path=None) -> list[str]:
+    """Everything wrong between ``notebook``'s text and its kept run ([] when they agree)."""
+    bars = load_bars() if bars is None else bars
+    spec = (bars.get(notebook) or {}).get("expect")
+    if not spec:
+        return []
+    path = pathlib.Path(notebook_path or SOLUTIONS / notebook / f"{notebook}.ipynb")
+    kept = expected_path(notebook)
+    if not kept.is_file():
+        return [f"{notebook}: its text states numbers, but no run is kept at {kept}. Fix: python -m gankit.run "
+                f"{notebook} --profile standard, then python -m gankit.expect keep <its result folder>."]
+    run = json.loads(kept.read_text(encoding="utf-8"))
+    problems = [f"{notebook}: the kept run {kept} is not the default standard run: {why}"
+                for why in not_default(path, run)]
+    seed = _run_parameters(run).get("seed", default_parameters(path).get("seed"))
+    return problems + disagreements(notebook, stated(path, spec), run, spec, seed)
+
+
+def keep(result_folder) -> pathlib.Path:
+    """Copy a result folder's metrics.json to docs/expected/, refusing a run that is not the default standard one."""
+    folder = pathlib.Path(result_folder)
+    metrics = folder / "metrics.json"
+    if not metrics.is_file():
+        raise SystemExit(f"{metrics} does not exist. Fix: pass the folder python -m gankit.run wrote for one notebook.")
+    run = json.loads(metrics.read_text(encoding="utf-8"))
+    problems = not_default(SOLUTIONS / run["notebook"] / f"{run['notebook']}.ipynb", run)
+    if problems:
+        raise SystemExit(f"{metrics} is not kept: {'; '.join(problems)}.")
+    EXPECTED.mkdir(parents=True, exist_ok=True)
+    target = expected_path(run["notebook"])
+    shutil.copyfile(metrics, target)
+    return target
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m gankit.expect", description=__doc__.split("\n\n")[0])
+    verbs = parser.add_subparsers(dest="verb", required=True)
+    keeper = verbs.add_parser("keep", help="keep a standard run as the one the notebook's text must agree with")
+    keeper.add_argument("result_folder")
+    verbs.add_parser("check", help="check every notebook's text against its kept run")
+    args = parser.parse_args(argv)
+    if args.verb == "keep":
+        target = keep(args.result_folder)
+        print(f"kept {target}")
+        problems = check(json.loads(target.read_text(encoding="utf-8"))["notebook"])
+    else:
+        problems = [p for notebook in load_bars() for p in check(notebook)]
+    print("\n".join(problems) if problems else "the texts agree with their kept runs")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
