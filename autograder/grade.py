@@ -70,6 +70,33 @@ class GradingError(RuntimeError):
     """The batch cannot be graded as given; the message says why and what to do."""
 
 
+def _fetch_data(assignment: str, sources: list[str]) -> None:
+    """Fetch the datasets the notebooks read, here and now: the sandboxed kernels have no network.
+
+    What is fetched lands in ``GANKIT_DATA`` or ``$KERAS_HOME/datasets``, which the sandbox reads.
+    Under the grader the notebooks run their ``smoke`` profile, which reads the course subsets.
+    A dataset that cannot be fetched is a warning, not a stop: the students' data cells will fail
+    the same way for everyone, and the warning says so before the batch starts.
+    """
+    import re
+
+    from gankit import data
+
+    text = "\n".join(sources)  # the notebooks' JSON: a quote in their code reads \"
+    images = sorted(set(re.findall(r'image_dataset\(\s*\\?"(\w+)', text)))
+    wanted = (["mnist"] if "load_mnist(" in text else []) + images
+    for name in wanted:
+        try:
+            if name == "mnist":
+                data.fetch("mnist")
+            else:
+                data.image_dataset(name, data="course")
+        except Exception as error:  # DataError, DownloadError, a bad folder: the batch goes on
+            print(f"WARNING: {assignment} reads {name}, which could not be fetched before grading, and the grading "
+                  f"kernels have no network: every submission's cells that read it will fail.\n{error}",
+                  file=sys.stderr)
+
+
 def _notebook_names(assignment: str, solutions: pathlib.Path) -> list[str]:
     folder = solutions / assignment
     if not folder.is_dir():
@@ -476,10 +503,16 @@ def _grade_batch(record, batch, master, assignment, solutions, notebooks, limits
         missing = [name for name in notebooks if name not in submission.notebooks]
         if missing:
             submission.notes.append("missing: " + " ".join(missing))
-    uses_judge = any("judge" in (solutions / assignment / f"{name}.ipynb").read_text() for name in notebooks)
-    if todo and uses_judge:  # train and cache the MNIST judge once, outside every cell's time limit
-        subprocess.run([sys.executable, "-m", "gankit.judge"], cwd=master, env=nbgrader_env(),
-                       capture_output=True, text=True)
+    sources = [(solutions / assignment / f"{name}.ipynb").read_text() for name in notebooks]
+    if todo:
+        _fetch_data(assignment, sources)
+    if todo and any("judge" in source for source in sources):  # train and cache the MNIST judge once,
+        judged = subprocess.run([sys.executable, "-m", "gankit.judge"], cwd=master,  # outside every time limit
+                                env=nbgrader_env(), capture_output=True, text=True)
+        if judged.returncode:
+            tail = (judged.stderr or judged.stdout).strip().splitlines()[-1:] or ["(no output)"]
+            print(f"WARNING: the MNIST judge could not be trained before grading ({tail[0]}); each kernel that "
+                  f"needs it will try, within its cell's time limit.", file=sys.stderr)
     count = workers or os.cpu_count() or 1
     done, lock = 0, threading.Lock()
     if progress:
