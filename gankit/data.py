@@ -433,23 +433,24 @@ def course_subset(name: str, subset: str = "course", download: bool = True) -> p
     Looked for, in order: in ``<GANKIT_DATA>/<name>`` when ``GANKIT_DATA`` is set (and only
     there); in an earlier selection or a full copy already under :func:`downloads_dir`; then
     the subset's own small download. Every file is matched by its sha256, so other files
-    beside it (a full download) are left out. Nothing large is downloaded here: when the
-    subset cannot be found, a :class:`DataError` says what to do, ``data="all"`` among it.
+    beside it (a full download) are left out.
+
+    Where the subset cannot be had (a data folder without it, its download not published or
+    unreachable), the notebook still runs: a warning says so, names the fix, and the whole
+    dataset is used instead (``image_dataset(name)``: the data folder, or the full download).
+    The numbers a notebook states are the subset's, and the warning says that too.
     """
     from gankit import subsets
 
     chosen = subsets.load(name, subset)
-    entry = IMAGE_DATASETS[name]
     selection = downloads_dir() / "subsets" / f"{name}-{subset}" / name
-    everything = (f"or pass data=\"all\" to use every image of {entry.filename} "
-                  f"({sum(entry.counts.values()):,} images; the notebook's stated numbers are for the subset)")
     folder = data_dir()
     if folder is not None:
         try:
             return subsets.select(folder / name, chosen, selection)
         except (subsets.SubsetError, OSError) as error:
-            raise DataError(f"{error}. Fix: point {DATA_ENV} at a folder whose {name}/ holds the subset, unset "
-                            f"{DATA_ENV} to download it, {everything}.") from error
+            return _whole_instead(name, chosen, f"{error}", f"put the subset's files in {folder / name}, or unset "
+                                  f"{DATA_ENV} to download the subset", download)
     for root in (selection, downloads_dir() / name):
         if root.is_dir():
             try:
@@ -457,8 +458,8 @@ def course_subset(name: str, subset: str = "course", download: bool = True) -> p
             except subsets.SubsetError:
                 pass  # not all of it here (a full download lacks most of monet2photo's subset): go on
     if not download:
-        raise DataError(f"{chosen.describe()} is not under {downloads_dir()} and download=False. "
-                        f"Fix: call with download=True, {everything}.")
+        return _whole_instead(name, chosen, f"it is not under {downloads_dir()} and download=False",
+                              "call with download=True", download)
     print(f"downloading {chosen.describe()}: {chosen.archive.size / 1e6:.1f} MB")
     cache = downloads_dir()
     staging = cache / "subsets" / f".{name}-{subset}.unpacked"
@@ -469,9 +470,22 @@ def course_subset(name: str, subset: str = "course", download: bool = True) -> p
         unpack(archive, staging)
         return subsets.select(staging, chosen, selection)
     except (DownloadError, subsets.SubsetError) as error:
-        raise DataError(f"{error}\nFix: as above, {everything}.\nTerms of use: {entry.terms}") from error
+        return _whole_instead(name, chosen, f"{error}", f"place {name}-{subset}.zip (from {chosen.archive.url}) in "
+                              f"{cache} and run again", download)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _whole_instead(name: str, chosen, why: str, fix: str, download: bool) -> pathlib.Path:
+    """Warn that the subset is missing, then return the whole dataset: a learner's run goes on."""
+    import warnings
+
+    entry = IMAGE_DATASETS[name]
+    warnings.warn(f"{chosen.describe()} could not be found or fetched: {why}\nUsing the whole {name} dataset instead "
+                  f"({sum(entry.counts.values()):,} images). This notebook's stated numbers were measured on the "
+                  f"subset, so yours will differ. Fix: {fix}; or pass data=\"all\" to use the whole dataset on "
+                  f"purpose (and silence this warning).", stacklevel=3)
+    return image_dataset(name, download=download)
 
 
 def scale_to_tanh(images: np.ndarray) -> np.ndarray:

@@ -18,6 +18,7 @@ import pytest
 
 from gankit import data, subsets
 from gankit.data import DataError
+from gankit.download import DownloadError
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SHARED = pathlib.Path(os.environ.get("GANKIT_DATA") or ROOT.parent / "shared" / "datasets")
@@ -105,11 +106,35 @@ def test_image_dataset_reads_the_course_subset_out_of_a_full_data_folder(subset,
     assert len(_tree(everything)) == len(subset.files) + 40 + 1  # the extras and the renamed copy too
 
 
-def test_a_data_folder_without_the_subset_says_what_to_do(subset, tmp_path, monkeypatch):
+def test_without_the_subset_the_whole_dataset_is_used_and_a_warning_says_why(subset, tmp_path, monkeypatch):
+    """A learner's run never stops for want of the subset: the whole data, with a warning that names the fix."""
+    root = tmp_path / "data" / subset.dataset
+    shutil.copytree(SHARED / subset.dataset, root)
+    for relative in sorted(subset.files)[:2]:
+        (root / relative).write_bytes(b"another file")
+    monkeypatch.setenv("GANKIT_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    with pytest.warns(UserWarning, match=r"(?s)2 of the .*Using the whole .* yours will differ. Fix: put the "):
+        assert data.image_dataset(subset.dataset, data="course") == root
+    # no data folder, the subset's download unreachable, a full copy already downloaded: that copy
+    monkeypatch.delenv("GANKIT_DATA")
+    shutil.copytree(root, data.downloads_dir() / subset.dataset)
+
+    def unreachable(*args, **kwargs):
+        raise DownloadError("every source failed (test)")
+
+    monkeypatch.setattr(data, "fetch_first", unreachable)
+    with pytest.warns(UserWarning, match=r"(?s)every source failed \(test\).*Using the whole .*Fix: place "):
+        assert data.image_dataset(subset.dataset, data="course") == data.downloads_dir() / subset.dataset
+    with pytest.warns(UserWarning, match="download=False"):
+        assert data.image_dataset(subset.dataset, data="course", download=False) == data.downloads_dir() / subset.dataset
+
+
+def test_an_unusable_data_folder_is_still_an_error_that_names_it(subset, tmp_path, monkeypatch):
     (tmp_path / "data" / subset.dataset / "somewhere").mkdir(parents=True)
     monkeypatch.setenv("GANKIT_DATA", str(tmp_path / "data"))
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
-    with pytest.raises(DataError, match=r'not in .*Fix: point GANKIT_DATA at .*data="all"'):
+    with pytest.warns(UserWarning), pytest.raises(DataError, match=f"{subset.dataset}.*no .*folder"):
         data.image_dataset(subset.dataset, data="course")
     with pytest.raises(KeyError, match="no subset 'tiny'.*known"):
         data.image_dataset(subset.dataset, data="tiny")
