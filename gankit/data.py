@@ -449,7 +449,7 @@ def course_subset(name: str, subset: str = "course", download: bool = True) -> p
         try:
             return subsets.select(folder / name, chosen, selection)
         except (subsets.SubsetError, OSError) as error:
-            return _whole_instead(name, chosen, f"{error}", f"put the subset's files in {folder / name}, or unset "
+            return _whole_instead(name, chosen, str(error), f"put the subset's files in {folder / name}, or unset "
                                   f"{DATA_ENV} to download the subset", download)
     for root in (selection, downloads_dir() / name):
         if root.is_dir():
@@ -468,9 +468,11 @@ def course_subset(name: str, subset: str = "course", download: bool = True) -> p
                                  manual_url=chosen.archive.url,
                                  put_it=f"unpack it and set {DATA_ENV} to the folder that holds {name}/")
         unpack(archive, staging)
+        # the zip's files sit under <name>/, so staging is never exactly the subset: select links
+        # them into ``selection``, and staging can go (finally, below)
         return subsets.select(staging, chosen, selection)
     except (DownloadError, subsets.SubsetError) as error:
-        return _whole_instead(name, chosen, f"{error}", f"place {name}-{subset}.zip (from {chosen.archive.url}) in "
+        return _whole_instead(name, chosen, str(error), f"place {name}-{subset}.zip (from {chosen.archive.url}) in "
                               f"{cache} and run again", download)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
