@@ -70,13 +70,14 @@ class GradingError(RuntimeError):
     """The batch cannot be graded as given; the message says why and what to do."""
 
 
-def _fetch_data(assignment: str, sources: list[str]) -> None:
+def _fetch_data(assignment: str, sources: list[str]) -> list[str]:
     """Fetch the datasets the notebooks read, here and now: the sandboxed kernels have no network.
 
     What is fetched lands in ``GANKIT_DATA`` or ``$KERAS_HOME/datasets``, which the sandbox reads.
     Under the grader the notebooks run their ``smoke`` profile, which reads the course subsets.
     A dataset that cannot be fetched is a warning, not a stop: the students' data cells will fail
-    the same way for everyone, and the warning says so before the batch starts.
+    the same way for everyone, and the warning says so before the batch starts. Returns the
+    names of those datasets (``python -m autograder.bench`` stops on them).
     """
     import re
 
@@ -85,6 +86,7 @@ def _fetch_data(assignment: str, sources: list[str]) -> None:
     text = "\n".join(sources)  # the notebooks' JSON: a quote in their code reads \"
     images = sorted(set(re.findall(r'image_dataset\(\s*\\?"(\w+)', text)))
     wanted = (["mnist"] if "load_mnist(" in text else []) + images
+    failed = []
     for name in wanted:
         try:
             if name == "mnist":
@@ -95,6 +97,8 @@ def _fetch_data(assignment: str, sources: list[str]) -> None:
             print(f"WARNING: {assignment} reads {name}, which could not be fetched before grading, and the grading "
                   f"kernels have no network: every submission's cells that read it will fail.\n{error}",
                   file=sys.stderr)
+            failed.append(name)
+    return failed
 
 
 def _notebook_names(assignment: str, solutions: pathlib.Path) -> list[str]:
