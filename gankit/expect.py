@@ -59,11 +59,6 @@ def default_parameters(path: str | pathlib.Path) -> dict:
     raise ValueError(f"{path} has no cell tagged 'parameters'. Fix: tag the notebook's parameters cell.")
 
 
-def _run_parameters(run: dict) -> dict:
-    """The ``-p name=value`` overrides of the run's command line."""
-    return {name: json.loads(value) for name, value in re.findall(r"-p (\w+)=(\S+)", run.get("command", ""))}
-
-
 def not_default(notebook_path, run: dict) -> list[str]:
     """Why ``run`` is not a standard run with the notebook's default parameters ([] when it is)."""
     problems = []
@@ -71,8 +66,11 @@ def not_default(notebook_path, run: dict) -> list[str]:
         problems.append(f"it ran profile {run.get('profile')!r}, not 'standard'")
     if run.get("status") != "passed":
         problems.append(f"its status is {run.get('status')!r}: {run.get('failures')}")
+    if "parameters" not in run:
+        return problems + ["it does not say its parameters (a metrics.json from before the runner recorded them); "
+                           "run it again"]
     defaults = default_parameters(notebook_path)
-    for name, value in _run_parameters(run).items():
+    for name, value in run["parameters"].items():
         if name != "profile" and defaults.get(name, object()) != value:
             problems.append(f"it set {name}={value!r}, where the notebook's default is {defaults.get(name)!r}")
     return problems
@@ -138,7 +136,7 @@ def check(notebook: str, bars: dict | None = None, notebook_path=None) -> list[s
     run = json.loads(kept.read_text(encoding="utf-8"))
     problems = [f"{notebook}: the kept run {kept} is not the default standard run: {why}"
                 for why in not_default(path, run)]
-    seed = _run_parameters(run).get("seed", default_parameters(path).get("seed"))
+    seed = run.get("parameters", {}).get("seed", default_parameters(path).get("seed"))
     return problems + disagreements(notebook, stated(path, spec), run, spec, seed)
 
 

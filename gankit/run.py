@@ -326,6 +326,7 @@ def run_notebook(name: str, path, out, profile: str = "smoke", backend: str = "t
         "notebook": name, "source": str(path), "profile": profile, "backend": backend, "status": status,
         "failures": failures, "wall_seconds": round(wall, 1), "records": recorded,
         "headline": headline(name, recorded, bars), "machine": info,
+        "parameters": dict(parameters or {}),  # papermill's overrides beyond the profile (gankit.expect reads them)
         "command": " ".join(["python -m gankit.run", name, "--profile", profile, "--backend", backend]
                             + [f"-p {k}={json.dumps(v)}" for k, v in (parameters or {}).items()]),
         "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),

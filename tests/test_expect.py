@@ -46,9 +46,11 @@ def test_a_run_with_other_parameters_is_not_kept(tmp_path):
     run = json.loads(expect.expected_path(notebook).read_text(encoding="utf-8"))
     path = ROOT / "solutions" / notebook / f"{notebook}.ipynb"
     assert expect.not_default(path, run) == []
-    other = dict(run, command=run["command"] + " -p seed=7", profile="smoke")
+    other = dict(run, parameters={"seed": 7}, profile="smoke")
     problems = expect.not_default(path, other)
     assert any("seed=7" in p for p in problems) and any("'smoke'" in p for p in problems)
+    unsaid = {key: value for key, value in run.items() if key != "parameters"}
+    assert any("does not say its parameters" in p for p in expect.not_default(path, unsaid))
     (tmp_path / "metrics.json").write_text(json.dumps(other))
     with pytest.raises(SystemExit, match="is not kept"):
         expect.keep(tmp_path)

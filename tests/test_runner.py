@@ -208,7 +208,7 @@ def test_the_runner_fails_a_broken_notebook_and_a_missed_bar_naming_both(tmp_pat
     assert {n["notebook"]: n["status"] for n in summary["notebooks"]} == {
         "broken": "error", "good": "passed", "weak": "missed bars"}
     weak = json.loads((out / "weak" / "metrics.json").read_text())
-    assert weak["records"]["score"] == 0.25 and weak["images"] == ["runs/grid.png"]
+    assert weak["records"]["score"] == 0.25 and weak["images"] == ["runs/grid.png"] and weak["parameters"] == {}
     assert weak["sample_image"] == "sample.png" and (out / "weak" / "sample.png").is_file()
     assert weak["machine"]["cpu_count"] >= 1 and "keras" in weak["machine"]["versions"]
     assert (out / "broken" / "broken.ipynb").is_file()  # the executed copy, to read the traceback in
