@@ -25,6 +25,7 @@ import argparse
 import concurrent.futures
 import datetime
 import json
+import math
 import multiprocessing
 import os
 import pathlib
@@ -67,10 +68,15 @@ def load_bars(path=None) -> dict:
     for notebook, entry in bars.items():
         if not isinstance(entry, dict):
             raise ValueError(f"{path}: the entry for {notebook} must be a mapping. Fix: see the comment at its top.")
-        unknown = set(entry) - {"headline", "sample", "expect", "any", *PROFILES}
+        unknown = set(entry) - {"headline", "sample", "tiles", "expect", "any", *PROFILES}
         if unknown:
             raise ValueError(f"{path}: {notebook} has unknown keys {sorted(unknown)}. Fix: use headline, sample, "
-                             f"expect, any, {', '.join(PROFILES)}.")
+                             f"tiles, expect, any, {', '.join(PROFILES)}.")
+        tiles = entry.get("tiles")
+        if tiles is not None and not (isinstance(tiles, list) and len(tiles) == 2
+                                      and all(isinstance(t, int) and t > 0 for t in tiles)):
+            raise ValueError(f"{path}: {notebook} / tiles must be [rows, columns] of the images its sample shows, "
+                             f"e.g. [4, 4]; it is {tiles!r}.")
         expect = entry.get("expect")
         if expect is not None and not (isinstance(expect, dict) and isinstance(expect.get("cell"), str)
                                        and all(isinstance(s, dict) and "metric" in s for s in expect.get("says") or [])):
@@ -232,13 +238,28 @@ def find_notebooks(names=(), directory=None) -> dict[str, pathlib.Path]:
 def _sample_image(folder: pathlib.Path, executed: pathlib.Path, cell_text: str | None = None) -> str | None:
     """Pick the gallery picture and save it as ``sample.png``.
 
-    With ``cell_text`` (the bars file's ``sample``): the last figure of the last cell whose
-    source contains it; otherwise the last PNG saved under runs/, else the notebook's last figure.
+    ``cell_text`` is the bars file's ``sample``. When it starts with ``runs/`` it names what the
+    run saved: a PNG, a GIF (its last frame is taken), or a folder (its last PNG by name), e.g. a
+    grid of samples at the images' own size. Other text picks the last figure of the last cell
+    whose source contains it. Without it: the last PNG saved under runs/, else the notebook's
+    last figure.
     """
     import base64
 
     saved = sorted((folder / "runs").rglob("*.png")) if (folder / "runs").is_dir() else []
     target = folder / "sample.png"
+    if cell_text and cell_text.startswith("runs/"):
+        chosen = folder / cell_text
+        if chosen.is_dir():
+            chosen = (sorted(chosen.glob("*.png")) or [None])[-1]
+        if chosen is None or not chosen.is_file():
+            return None
+        from PIL import Image
+
+        with Image.open(chosen) as image:
+            image.seek(getattr(image, "n_frames", 1) - 1)  # a GIF's last frame: where the run ended
+            image.convert("RGB" if image.mode in ("P", "RGBA") else image.mode).save(target, format="PNG")
+        return target.name
     if saved and not cell_text:
         shutil.copyfile(saved[-1], target)
         return target.name
@@ -431,30 +452,106 @@ def table(results: list[dict]) -> str:
 
 GALLERY = ROOT / "docs" / "gallery.md"
 GALLERY_IMAGES = ROOT / "docs" / "gallery"
-MAX_IMAGE_BYTES = 100_000
+MAX_IMAGE_BYTES = 250_000
+SHOWN_PIXELS = 128  # the gallery shows each image of a picture at least this many pixels wide and high
 
 
-def _small_png(source: pathlib.Path, target: pathlib.Path) -> None:
-    """Copy ``source`` as a PNG under MAX_IMAGE_BYTES, shrinking it until it fits."""
+def _gallery_picture(source: pathlib.Path, target: pathlib.Path, tiles=None) -> pathlib.Path:
+    """Write ``source`` for the gallery as ``target`` (its suffix chosen here); returns the file.
+
+    ``tiles`` ([rows, columns], the bars file's) says how many images the picture holds: where
+    one is drawn smaller than SHOWN_PIXELS, the picture is enlarged by a whole factor with square
+    pixels (nothing is smoothed or invented). The file is a PNG where that stays under
+    MAX_IMAGE_BYTES, else a JPEG of the highest quality that does; never a smaller picture.
+    """
     from PIL import Image
 
-    image = Image.open(source)
-    image.load()
-    width = image.width
-    while True:
-        shrunk = image if width == image.width else image.resize((width, round(image.height * width / image.width)))
-        shrunk.save(target, format="PNG", optimize=True)
-        if target.stat().st_size < MAX_IMAGE_BYTES or width < 64:
-            return
-        width = int(width * 0.75)
+    with Image.open(source) as opened:
+        image = opened.convert("RGB") if opened.mode not in ("RGB", "L") else opened.copy()
+    if tiles:
+        rows, columns = tiles
+        shown = min(image.width / columns, image.height / rows)
+        factor = math.ceil(SHOWN_PIXELS / shown) if shown < SHOWN_PIXELS else 1
+        if factor > 1:
+            image = image.resize((image.width * factor, image.height * factor), Image.Resampling.NEAREST)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for stale in (target.with_suffix(".png"), target.with_suffix(".jpg")):
+        stale.unlink(missing_ok=True)
+    png = target.with_suffix(".png")
+    image.save(png, format="PNG", optimize=True)
+    if png.stat().st_size < MAX_IMAGE_BYTES:
+        return png
+    png.unlink()
+    jpeg = target.with_suffix(".jpg")
+    for quality in range(92, 59, -4):
+        image.save(jpeg, format="JPEG", quality=quality, optimize=True)
+        if jpeg.stat().st_size < MAX_IMAGE_BYTES:
+            return jpeg
+    jpeg.unlink()
+    raise ValueError(f"{source}: even as a JPEG of quality 60 the picture ({image.width}x{image.height} px) is over "
+                     f"{MAX_IMAGE_BYTES:,} bytes. Fix: show fewer images in the notebook's sample picture.")
 
 
-def write_gallery(result_dirs, gallery=GALLERY, images=GALLERY_IMAGES, note: str | None = None) -> str:
+_ENTRY = re.compile(r"## (\S+): profile `(\S+)`, (\S+), (CPU|GPU)$")
+
+
+def _kept_entries(gallery: pathlib.Path) -> dict:
+    """The entries of an existing gallery page: ``{(notebook, profile, backend): (lines, picture or None)}``."""
+    entries, key = {}, None
+    if not gallery.is_file():
+        return entries
+    for line in gallery.read_text(encoding="utf-8").splitlines():
+        match = _ENTRY.fullmatch(line)
+        if line.startswith("## "):
+            key = match.groups()[:3] if match else None
+            if key:
+                entries[key] = ([], None)
+        if key:
+            lines, picture = entries[key]
+            found = re.search(r"\]\(([^)]+\.(?:png|jpg))\)", line)
+            entries[key] = (lines + [line], pathlib.Path(found.group(1)).name if found else picture)
+    return entries
+
+
+def _entry(result: dict, bars: dict, gallery: pathlib.Path, images: pathlib.Path) -> tuple[list, str | None]:
+    """One result's section of the gallery page, and the name of its picture."""
+    notebook, profile, backend = result["notebook"], result["profile"], result["backend"]
+    info = result["machine"]
+    lines, picture = [f"## {notebook}: profile `{profile}`, {backend}, {'GPU' if info.get('gpus') else 'CPU'}", ""], None
+    if result.get("sample_image"):
+        written = _gallery_picture(result["_folder"] / result["sample_image"], images / f"{notebook}-{profile}-{backend}",
+                                   (bars.get(notebook) or {}).get("tiles"))
+        picture = written.name
+        lines += [f"![{notebook}, profile {profile}]({os.path.relpath(written, gallery.parent)})", ""]
+    lines += ["| metric | value |", "|---|---|"]
+    lines += [f"| {k} | {_format(v)} |" for k, v in result["headline"].items()]
+    if result["status"] == "error":
+        verdict = "the notebook raised an error"
+    else:  # judged by today's bars file, which may have moved since the run
+        missed = check_bars(notebook, profile, result["records"], bars)
+        verdict = "all met" if not missed else f"{len(missed)} missed: " + "; ".join(
+            m.split(": ", 1)[1] for m in missed)
+    load = result.get("load_average")
+    lines += [f"| wall time of the notebook | {result['wall_seconds']:.0f} s"
+              + (f" (load average {load:.1f} at the end)" if load is not None else "") + " |",
+              f"| bars of `{profile}` in gankit/bars.yaml | {verdict} |", ""]
+    versions = ", ".join(f"{k} {v}" for k, v in info.get("versions", {}).items())
+    lines += [f"- Command: `{result['command']}`",
+              f"- Hardware: {hardware_label(info)}",
+              f"- Software: {versions}",
+              f"- Commit {info.get('commit') or 'unknown'}, finished {result.get('finished', 'unknown')}", ""]
+    return lines, picture
+
+
+def write_gallery(result_dirs, gallery=GALLERY, images=GALLERY_IMAGES, note: str | None = None,
+                  keep: bool = True) -> str:
     """Rewrite the gallery page from the runner's result folders; returns the page's text.
 
     Each folder is one runner ``--out`` (a profile and a backend), or one notebook's
     folder inside it. A later folder's result for the same notebook, profile and
-    backend replaces an earlier one. Bars are judged by today's bars file.
+    backend replaces an earlier one. Bars are judged by today's bars file. With ``keep``
+    (the default), the page's other entries stay as they are, pictures included, so that one
+    notebook's rerun replaces its own entry only; without it the page holds these results alone.
     """
     gallery, images = pathlib.Path(gallery), pathlib.Path(images)
     bars = load_bars()
@@ -470,6 +567,9 @@ def write_gallery(result_dirs, gallery=GALLERY, images=GALLERY_IMAGES, note: str
             result["_folder"] = path.parent
             results[(result["notebook"], result["profile"], result["backend"])] = result
     images.mkdir(parents=True, exist_ok=True)
+    entries = {key: value for key, value in _kept_entries(gallery).items()
+               if keep and (value[1] is None or (images / value[1]).is_file())}
+    entries.update({key: _entry(result, bars, gallery, images) for key, result in results.items()})
     lines = ["# Results gallery", "",
              "What the course notebooks produced when the runner executed them. Every entry names the command,",
              "the profile and the hardware that produced it. Regenerate this page with",
@@ -477,46 +577,25 @@ def write_gallery(result_dirs, gallery=GALLERY, images=GALLERY_IMAGES, note: str
              "python -m gankit.run --profile standard --out build/notebook-runs/standard-tensorflow",
              "python -m gankit.run gallery build/notebook-runs/standard-tensorflow [more result folders]",
              "```", "",
-             "Results from a CPU-only machine are labelled **CPU**; the `full` profile is meant for a GPU,",
-             "and its results appear here once a GPU runner has produced them (the GPU job of",
-             "`.github/workflows/ci.yml` uploads them as an artifact).", ""] + ([note, ""] if note else [])
-    pictures = set()
+             "A result replaces the entry of the same notebook, profile and backend; the other entries stay",
+             "(`--fresh` starts the page again).",
+             f"Each picture shows its images at least {SHOWN_PIXELS} pixels wide (smaller ones enlarged with square",
+             "pixels, nothing smoothed). Results from a CPU-only machine are labelled **CPU**; the `full`",
+             "profile is meant for a GPU, and its results appear here once a GPU runner has produced them",
+             "(the GPU job of `.github/workflows/ci.yml` uploads them as an artifact).", ""] + ([note, ""] if note else [])
     order = {p: i for i, p in enumerate(PROFILES)}
-    for (notebook, profile, backend), result in sorted(results.items(),
-                                                       key=lambda kv: (kv[0][0], order.get(kv[0][1], 9), kv[0][2])):
-        info = result["machine"]
-        kind = "GPU" if info.get("gpus") else "CPU"
-        lines += [f"## {notebook}: profile `{profile}`, {backend}, {kind}", ""]
-        if result.get("sample_image"):
-            picture = f"{notebook}-{profile}-{backend}.png"
-            _small_png(result["_folder"] / result["sample_image"], images / picture)
-            pictures.add(picture)
-            rel = os.path.relpath(images / picture, gallery.parent)
-            lines += [f"![{notebook}, profile {profile}]({rel})", ""]
-        lines += ["| metric | value |", "|---|---|"]
-        lines += [f"| {k} | {_format(v)} |" for k, v in result["headline"].items()]
-        if result["status"] == "error":
-            verdict = "the notebook raised an error"
-        else:  # judged by today's bars file, which may have moved since the run
-            missed = check_bars(notebook, profile, result["records"], bars)
-            verdict = "all met" if not missed else f"{len(missed)} missed: " + "; ".join(
-                m.split(": ", 1)[1] for m in missed)
-        load = result.get("load_average")
-        lines += [f"| wall time of the notebook | {result['wall_seconds']:.0f} s"
-                  + (f" (load average {load:.1f} at the end)" if load is not None else "") + " |",
-                  f"| bars of `{profile}` in gankit/bars.yaml | {verdict} |", ""]
-        versions = ", ".join(f"{k} {v}" for k, v in info.get("versions", {}).items())
-        lines += [f"- Command: `{result['command']}`",
-                  f"- Hardware: {hardware_label(info)}",
-                  f"- Software: {versions}",
-                  f"- Commit {info.get('commit') or 'unknown'}, finished {result.get('finished', 'unknown')}", ""]
-    if not any(r["machine"].get("gpus") for r in results.values()):
+    for key in sorted(entries, key=lambda k: (k[0], order.get(k[1], 9), k[2])):
+        lines += entries[key][0]
+        if lines[-1] != "":
+            lines.append("")
+    if not any(section[0].endswith(", GPU") for section, _ in entries.values()):
         lines += ["## GPU results", "",
                   "None yet: no GPU run has produced results for this page (no device was lent to this work).",
                   "The `full` profile's numbers, and the benchmark's fused vs toggling vs PyTorch eager images/s",
                   "at batch 256 on a GPU, will appear here from the GPU job's artifact.", ""]
     text = "\n".join(lines)
-    for stale in images.glob("*.png"):  # pictures of entries that are no longer on the page
+    pictures = {picture for _, picture in entries.values() if picture}
+    for stale in [*images.glob("*.png"), *images.glob("*.jpg")]:  # pictures of entries no longer on the page
         if stale.name not in pictures:
             stale.unlink()
     gallery.parent.mkdir(parents=True, exist_ok=True)
@@ -563,9 +642,11 @@ def main(argv=None) -> int:
         parser.add_argument("results", nargs="+", help="folders written by python -m gankit.run --out")
         parser.add_argument("--gallery", default=str(GALLERY))
         parser.add_argument("--images", default=str(GALLERY_IMAGES))
-        parser.add_argument("--note", default=None, help="a paragraph for the top of the page (e.g. the load)")
+        parser.add_argument("--note", default=None, help="a paragraph for the top of the page")
+        parser.add_argument("--fresh", action="store_true",
+                            help="drop the page's other entries (by default a result replaces only its own entry)")
         args = parser.parse_args(argv[1:])
-        write_gallery(args.results, args.gallery, args.images, args.note)
+        write_gallery(args.results, args.gallery, args.images, args.note, keep=not args.fresh)
         print(f"wrote {args.gallery}")
         return 0
     parser = build_parser()

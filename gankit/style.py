@@ -542,6 +542,9 @@ def report(judge: MonetJudge, photos, translated, reconstructed=None, untrained=
     Rows: ``translated`` (the generator's output for ``photos``), the three :func:`baselines`,
     ``untrained`` (an untrained generator's output, if given) and ``monet`` (real paintings,
     if given: the ceiling, with no input to compare). Each row holds ``reads_as_monet`` (share),
+    ``monet_probability`` and ``monet_probability_sd`` (the judge's mean probability over the
+    images and its standard deviation: a share counts images past 1/2, so a set sitting near
+    that line can swing from few to many with small changes, where the mean moves little),
     ``ssim_to_input`` (SSIM of the luminance to the photo it came from) and, for ``translated``
     when ``reconstructed`` (photo -> Monet -> photo) is given, ``cycle_l1``.
     """
@@ -556,18 +559,25 @@ def report(judge: MonetJudge, photos, translated, reconstructed=None, untrained=
         candidates["untrained"] = quality.as_images(untrained, "untrained")
     rows = {}
     for name, images in candidates.items():
-        rows[name] = {"reads_as_monet": judge.reads_as_monet(images), "ssim_to_input": quality.ssim(images, inputs)}
+        rows[name] = {**_judged(judge, images), "ssim_to_input": quality.ssim(images, inputs)}
     if reconstructed is not None:
         reconstructed = quality.as_images(reconstructed, "reconstructed")
         rows["translated"]["cycle_l1"] = quality.l1(reconstructed, inputs)
     if monet is not None:
-        rows["monet"] = {"reads_as_monet": judge.reads_as_monet(monet)}
+        rows["monet"] = _judged(judge, monet)
     return rows
+
+
+def _judged(judge: MonetJudge, images) -> dict:
+    """The judge's verdict on a set: the share past 1/2, the mean probability and its spread."""
+    probability = judge.monet_probability(images)
+    return {"reads_as_monet": float(np.mean(probability >= 0.5)), "monet_probability": float(np.mean(probability)),
+            "monet_probability_sd": float(np.std(probability))}
 
 
 def format_report(rows: dict) -> str:
     """The rows of :func:`report` as a plain-text table (a dash where a number does not apply)."""
-    columns = ("reads_as_monet", "ssim_to_input", "cycle_l1")
+    columns = ("reads_as_monet", "monet_probability", "ssim_to_input", "cycle_l1")
     lines = [f"{'':16s}" + "".join(f"{c:>16s}" for c in columns)]
     for name, row in rows.items():
         cells = [f"{row[c]:16.2f}" if c in row else f"{'-':>16s}" for c in columns]

@@ -128,12 +128,21 @@ def test_the_gpu_job_runs_the_suites_runner_command_with_full_under_both_backend
 
 # -- the gallery -------------------------------------------------------------------------------
 
+def _digit_grid(rows=8, columns=8, side=28) -> np.ndarray:
+    """A sample grid as gankit.plots.grid draws it: tiles of ``side`` px between 1-px white lines."""
+    tiles = np.random.default_rng(0).integers(0, 256, (rows * columns, side, side), dtype=np.uint8)
+    canvas = np.full((rows * (side + 1) + 1, columns * (side + 1) + 1), 255, dtype=np.uint8)
+    for i, tile in enumerate(tiles):
+        r, c = divmod(i, columns)
+        canvas[1 + r * (side + 1): 1 + r * (side + 1) + side, 1 + c * (side + 1): 1 + c * (side + 1) + side] = tile
+    return canvas
+
+
 def _fake_result(folder: pathlib.Path, gpus=()):
     from PIL import Image
 
     (folder / "02_dcgan").mkdir(parents=True)
-    noise = np.random.default_rng(0).integers(0, 256, (600, 600, 3), dtype=np.uint8)  # incompressible: ~1 MB
-    Image.fromarray(noise).save(folder / "02_dcgan" / "sample.png")
+    Image.fromarray(_digit_grid()).save(folder / "02_dcgan" / "sample.png")  # 64 digits of 28 px, as 02 saves them
     result = {"notebook": "02_dcgan", "profile": "standard", "backend": "tensorflow", "status": "passed",
               "wall_seconds": 840.0, "headline": {"judge.recognised": 0.773, "frechet_distance": 4.9},
               "command": "python -m gankit.run 02_dcgan --profile standard --backend tensorflow",
@@ -161,6 +170,74 @@ def test_the_gallery_labels_command_profile_and_hardware_and_keeps_images_small(
         run.write_gallery([tmp_path / "docs"], page, tmp_path / "docs" / "gallery")
 
 
+def test_a_rerun_replaces_its_own_gallery_entry_and_keeps_the_others(tmp_path):
+    _fake_result(tmp_path / "first")
+    page, images = tmp_path / "docs" / "gallery.md", tmp_path / "docs" / "gallery"
+    first = run.write_gallery([tmp_path / "first"], page, images)
+    other = first.replace("02_dcgan", "05_capstone").replace("0.773", "0.5")  # an entry of another notebook
+    page.write_text(first + "\n" + other[other.index("## 05_capstone"):other.index("## GPU results")])
+    (images / "02_dcgan-standard-tensorflow.png").rename(images / "05_capstone-standard-tensorflow.png")
+    result = json.loads((tmp_path / "first" / "02_dcgan" / "metrics.json").read_text())
+    result["headline"]["judge.recognised"] = 0.8  # the rerun
+    (tmp_path / "first" / "02_dcgan" / "metrics.json").write_text(json.dumps(result))
+    text = run.write_gallery([tmp_path / "first"], page, images)
+    assert text.count("## 02_dcgan: profile") == 1 and "| judge.recognised | 0.8 |" in text
+    assert "## 05_capstone: profile `standard`" in text and "| judge.recognised | 0.5 |" in text
+    assert text.index("## 02_dcgan") < text.index("## 05_capstone") < text.index("## GPU results")
+    assert {p.name for p in images.iterdir()} == {"02_dcgan-standard-tensorflow.png", "05_capstone-standard-tensorflow.png"}
+    fresh = run.write_gallery([tmp_path / "first"], page, images, keep=False)
+    assert "05_capstone" not in fresh and not (images / "05_capstone-standard-tensorflow.png").exists()
+
+
+def test_gallery_pictures_show_each_image_at_128_px_without_smoothing(tmp_path):
+    from PIL import Image
+
+    source = tmp_path / "sample.png"
+    grid = _digit_grid()  # 233 x 233 px: 29 px a digit
+    Image.fromarray(grid).save(source)
+    written = run._gallery_picture(source, tmp_path / "out" / "02", tiles=[8, 8])
+    shown = np.asarray(Image.open(written))
+    assert written.suffix == ".png" and shown.shape == (233 * 5, 233 * 5)  # enlarged 5x: 145 px a digit
+    assert np.array_equal(shown[::5, ::5], grid), "enlarged with square pixels, nothing smoothed or lost"
+    big = tmp_path / "big.png"  # already large enough: kept at its size, never shrunk
+    Image.fromarray(np.kron(grid, np.ones((2, 2), dtype=np.uint8))[:, :, None].repeat(3, axis=2)).save(big)
+    assert Image.open(run._gallery_picture(big, tmp_path / "out" / "big", tiles=[2, 2])).size == (466, 466)
+
+
+def test_a_photographic_gallery_picture_becomes_a_jpeg_under_the_limit_and_a_hopeless_one_is_refused(tmp_path):
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    smooth = np.kron(rng.integers(0, 256, (60, 80, 3), dtype=np.uint8), np.ones((12, 12, 1), dtype=np.uint8))
+    photo = tmp_path / "photo.png"  # 960 x 720 px of colour blocks with noise: a PNG far over the limit
+    Image.fromarray(np.clip(smooth + rng.normal(0, 6, smooth.shape), 0, 255).astype(np.uint8)).save(photo)
+    assert photo.stat().st_size > run.MAX_IMAGE_BYTES
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "04.png").write_bytes(b"an older picture")  # replaced, not left beside the new one
+    written = run._gallery_picture(photo, tmp_path / "out" / "04", tiles=[4, 6])  # 160 px a tile
+    assert written.suffix == ".jpg" and written.stat().st_size < run.MAX_IMAGE_BYTES
+    assert Image.open(written).size == (960, 720) and not (tmp_path / "out" / "04.png").exists()
+    noise = tmp_path / "noise.png"
+    Image.fromarray(rng.integers(0, 256, (1500, 1500, 3), dtype=np.uint8)).save(noise)
+    with pytest.raises(ValueError, match="show fewer images"):
+        run._gallery_picture(noise, tmp_path / "out" / "noise")
+
+
+def test_the_sample_can_be_a_saved_grid_a_gif_s_last_frame_or_a_folder_s_last_png(tmp_path):
+    from PIL import Image
+
+    (tmp_path / "runs" / "progress").mkdir(parents=True)
+    frames = [Image.fromarray(np.full((9, 9), value, dtype=np.uint8)) for value in (0, 100, 200)]
+    frames[0].save(tmp_path / "runs" / "progress.gif", save_all=True, append_images=frames[1:])
+    for epoch, frame in enumerate(frames):
+        frame.save(tmp_path / "runs" / "progress" / f"epoch_{epoch:04d}.png")
+    executed = tmp_path / "missing.ipynb"
+    for sample in ("runs/progress.gif", "runs/progress/"):
+        assert run._sample_image(tmp_path, executed, sample) == "sample.png"
+        assert np.asarray(Image.open(tmp_path / "sample.png").convert("L")).max() == 200, sample  # the last one
+    assert run._sample_image(tmp_path, executed, "runs/not_saved.png") is None
+
+
 def test_the_committed_gallery_has_provenance_and_small_images():
     text = (ROOT / "docs" / "gallery.md").read_text()
     assert "docs/gallery.md" in (ROOT / "README.md").read_text(), "the README links the gallery"
@@ -171,7 +248,25 @@ def test_the_committed_gallery_has_provenance_and_small_images():
     assert text.count("- Hardware: ") == entries
     assert "(CPU only)" in text or "(GPU)" in text
     for image in (ROOT / "docs" / "gallery").glob("*"):
-        assert image.suffix == ".png" and image.stat().st_size < run.MAX_IMAGE_BYTES, image
+        assert image.suffix in (".png", ".jpg") and image.stat().st_size < run.MAX_IMAGE_BYTES, image
+
+
+def test_the_committed_gallery_shows_each_image_at_least_128_px():
+    from PIL import Image
+
+    text = (ROOT / "docs" / "gallery.md").read_text()
+    bars = run.load_bars()
+    tiled = [name for name in notebooks() if bars[name].get("tiles")]
+    assert {"01_mlp_gan", "02_dcgan", "03_cyclegan", "04_pix2pix", "A_own_dataset"} <= set(tiled)
+    for name in tiled:
+        rows, columns = bars[name]["tiles"]
+        pictures = sorted((ROOT / "docs" / "gallery").glob(f"{name}-*"))
+        assert pictures, f"the gallery has no picture of {name}"
+        for picture in pictures:
+            assert f"](gallery/{picture.name})" in text, picture
+            width, height = Image.open(picture).size
+            assert width / columns >= run.SHOWN_PIXELS and height / rows >= run.SHOWN_PIXELS, \
+                f"{picture.name}: {width}x{height} px for {rows}x{columns} images"
 
 
 # -- the runner end to end, on tiny notebooks ------------------------------------------------------

@@ -110,6 +110,10 @@ def test_report_has_one_row_per_candidate(monet_judge, test_split):
     assert rows["translated"]["ssim_to_input"] == pytest.approx(1.0) and rows["translated"]["cycle_l1"] == 0.0
     assert rows["blurred"]["ssim_to_input"] < 0.9 and "cycle_l1" not in rows["photo"]
     assert rows["monet"]["reads_as_monet"] >= 0.85 and rows["untrained"]["reads_as_monet"] == 0.0
+    judged = monet_judge.monet_probability(paintings)  # the mean probability and its spread, beside the share
+    assert rows["monet"]["monet_probability"] == pytest.approx(float(np.mean(judged)))
+    assert rows["monet"]["monet_probability_sd"] == pytest.approx(float(np.std(judged)))
+    assert rows["monet"]["monet_probability"] > 0.5 > rows["photo"]["monet_probability"]
     table = style.format_report(rows)
     assert "colour-matched" in table and "cycle_l1" in table
     with pytest.raises(ValueError, match="translate each photo once"):
