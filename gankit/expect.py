@@ -64,11 +64,20 @@ def not_default(notebook_path, run: dict) -> list[str]:
     problems = []
     if run.get("profile") != "standard":
         problems.append(f"it ran profile {run.get('profile')!r}, not 'standard'")
-    if run.get("status") != "passed":
-        problems.append(f"its status is {run.get('status')!r}: {run.get('failures')}")
+    if run.get("status") == "error":
+        problems.append(f"it raised an error: {run.get('failures')}")
+    else:  # judged by today's bars, which may have moved since the run (the gallery judges the same way)
+        from gankit.run import check_bars
+
+        missed = check_bars(run.get("notebook"), "standard", run.get("records", {}), load_bars())
+        if missed:
+            problems.append(f"it misses today's standard bars: {'; '.join(missed)}")
     if "parameters" not in run:
         return problems + ["it does not say its parameters (a metrics.json from before the runner recorded them); "
                            "run it again"]
+    if "longest_silence" not in run:
+        problems.append("it does not say how long its cells went without output (a metrics.json from before the "
+                        "runner timed that); run it again")
     defaults = default_parameters(notebook_path)
     for name, value in run["parameters"].items():
         if name != "profile" and defaults.get(name, object()) != value:
@@ -93,11 +102,19 @@ def stated(notebook_path, spec: dict) -> str:
     return "\n\n".join(stated_text(notebook_path, start) for start in [spec["cell"], *others])
 
 
+def metrics_of(say: dict) -> list[str]:
+    """The metric names one ``says`` item states: ``metric`` is one name, or a list of names that its
+    ``as`` writes together (``{metric: [edges_l1, edges_psnr], as: "({:.3f} / {:.1f})"}``)."""
+    return list(say["metric"]) if isinstance(say["metric"], list) else [say["metric"]]
+
+
 def written(value, say: dict) -> str:
-    """``value`` as the text writes it: divided by ``per`` (when given), then formatted with ``as``."""
+    """``value`` (one number, or a list for a list of metrics) as the text writes it: each divided by
+    ``per`` (when given), then formatted with ``as``."""
+    values = list(value) if isinstance(value, (list, tuple)) else [value]
     if "per" in say:
-        value = value / say["per"]
-    return say.get("as", "{}").format(value)
+        values = [v / say["per"] for v in values]
+    return say.get("as", "{}").format(*values)
 
 
 def disagreements(notebook: str, text: str, run: dict, spec: dict, seed: int | None = None) -> list[str]:
@@ -105,16 +122,19 @@ def disagreements(notebook: str, text: str, run: dict, spec: dict, seed: int | N
     problems = []
     flat = " ".join(text.split())  # the text's line breaks are not part of a number
     for say in spec.get("says") or []:
-        name = say["metric"]
+        names = metrics_of(say)
         try:
-            value = metric_value(run.get("records", {}), name) if name != "wall_seconds" else run["wall_seconds"]
-        except KeyError:
-            problems.append(f"{notebook}: the kept run did not record {name!r}, which the text states. Fix: record it, "
-                            f"or take it out of the expect entry.")
+            values = [metric_value(run.get("records", {}), name) if name != "wall_seconds" else run["wall_seconds"]
+                      for name in names]
+        except KeyError as missing:
+            problems.append(f"{notebook}: the kept run did not record {missing.args[0]!r}, which the text states. "
+                            f"Fix: record it, or take it out of the expect entry.")
             continue
-        if written(value, say) not in flat:
-            problems.append(f"{notebook}: the run recorded {name} = {value!r}, which the text should state as "
-                            f"{written(value, say)!r}; it does not. Fix: write that number, or rerun and keep the run "
+        text_of = written(values, say)
+        if text_of not in flat:
+            recorded = ", ".join(f"{n} = {v!r}" for n, v in zip(names, values))
+            problems.append(f"{notebook}: the run recorded {recorded}, which the text should state as "
+                            f"{text_of!r}; it does not. Fix: write that, or rerun and keep the run "
                             f"(python -m gankit.expect keep).")
     for stated in re.findall(r"\bseed (\d+)", flat):
         if seed is not None and int(stated) != seed:

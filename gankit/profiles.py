@@ -1,10 +1,15 @@
 """Run profiles: how long a notebook trains.
 
-Every notebook trains under one of three profiles:
+Every notebook trains under one of four profiles:
 
 * ``smoke``    -- seconds; CI and the autograder use it to prove the code runs.
 * ``standard`` -- minutes on a laptop CPU; the default for a learner.
-* ``full``     -- the paper-scale run, meant for a GPU.
+* ``gpu``      -- sized to finish in at most :data:`GPU_SESSION_MINUTES` minutes on one T4-class
+  GPU (a free Colab GPU, the CI workflow's GPU job), as far as an estimate can say: no GPU
+  has run it yet. Its size comes from the CPU's measured seconds per step at its settings
+  (``python -m gankit.bench fullshape --profile gpu``) divided by :data:`GPU_SPEEDUP`.
+* ``full``     -- the paper-scale run, meant for a GPU and started by hand; it checkpoints, so
+  it can go on over several sessions.
 
 The profile is chosen, first match wins, by:
 
@@ -13,8 +18,8 @@ The profile is chosen, first match wins, by:
 3. the environment variable ``GANKIT_PROFILE``;
 4. otherwise ``standard``.
 
-Each notebook states its own numbers for the three profiles, right before it
-trains, with :func:`choose_profile`.
+Each notebook states its own numbers for the profiles, right before it trains, with
+:func:`choose_profile`.
 """
 
 from __future__ import annotations
@@ -22,8 +27,16 @@ from __future__ import annotations
 import os
 import types
 
-PROFILES = ("smoke", "standard", "full")
+PROFILES = ("smoke", "standard", "gpu", "full")
 PROFILE_ENV = "GANKIT_PROFILE"
+GPU_SESSION_MINUTES = 45  # the gpu profile's budget per notebook on one T4-class GPU
+# How much faster a T4 trains than a CPU, for sizing the gpu profile from CPU step times. Al Amin
+# et al. 2026 ("Democratizing AI: a comparative study in deep learning efficiency", arXiv
+# 2603.20920) trained four models on Intel Xeon CPUs and on NVIDIA Tesla T4 GPUs and measured
+# speed-ups from 11x (CycleGAN) to 246x (a small CNN), 51-116x for VGG16 and ResNet18. We take
+# the smallest, 11x: their CPU had more cores than the 2 we measure on, so the true speed-up over
+# our CPU is larger, and a profile sized with 11x should finish early rather than late.
+GPU_SPEEDUP = 11
 
 
 def profile_name(profile: str | None = None) -> str:
@@ -41,18 +54,21 @@ def profile_name(profile: str | None = None) -> str:
     return "standard"
 
 
-def choose_profile(profile: str | None = None, *, smoke: dict, standard: dict, full: dict,
+def choose_profile(profile: str | None = None, *, smoke: dict, standard: dict, full: dict, gpu: dict | None = None,
                    **overrides) -> types.SimpleNamespace:
     """Pick this notebook's settings for the active profile.
 
-    ``smoke``, ``standard`` and ``full`` are dicts of settings (``epochs``,
+    ``smoke``, ``standard``, ``gpu`` and ``full`` are dicts of settings (``epochs``,
     ``batch_size``, ...). Keyword ``overrides`` that are not None win over the
     profile's value, so a papermill parameter such as ``epochs=3`` takes effect
     (except under the autograder, which always keeps the smoke settings).
     Returns a namespace, e.g. ``run.epochs``; ``run.profile`` names the profile.
     """
     name = profile_name(profile)
-    table = {"smoke": smoke, "standard": standard, "full": full}
+    table = {"smoke": smoke, "standard": standard, "gpu": gpu, "full": full}
+    if table[name] is None:
+        raise ValueError(f"this notebook has no {name!r} profile. Fix: choose one of "
+                         f"{', '.join(p for p in PROFILES if table[p] is not None)}.")
     settings = dict(table[name])
     grading = bool(os.environ.get("NBGRADER_EXECUTION"))
     for key, value in overrides.items():
@@ -92,3 +108,8 @@ def notebook_profile(notebook, name: str = "full") -> dict:
                     if keyword.arg == name and isinstance(keyword.value, ast.Call):
                         return {k.arg: ast.literal_eval(k.value) for k in keyword.value.keywords}
     raise ValueError(f"{path} has no choose_profile(..., {name}=dict(...)) call. Fix: state the profile there.")
+
+
+def gpu_minutes(cpu_seconds_per_step: float, steps: int) -> float:
+    """The estimated minutes of ``steps`` training steps on a T4, from the CPU's seconds per step."""
+    return cpu_seconds_per_step * steps / GPU_SPEEDUP / 60

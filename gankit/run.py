@@ -3,7 +3,7 @@
 Usage, from a checkout (the notebooks are read from ``solutions/``)::
 
     python -m gankit.run                                   # every notebook, profile smoke, TensorFlow
-    python -m gankit.run --profile full --backend jax      # the GPU job's command, under JAX
+    python -m gankit.run --profile gpu --backend jax       # the GPU job's command, under JAX
     python -m gankit.run 02_dcgan --profile standard --out build/nb02
     python -m gankit.run --jobs 2                          # two notebooks at a time
     python -m gankit.run gallery build/notebook-runs/*     # rewrite docs/gallery.md from results
@@ -25,6 +25,7 @@ import argparse
 import concurrent.futures
 import datetime
 import json
+import logging
 import math
 import multiprocessing
 import os
@@ -36,11 +37,12 @@ import subprocess
 import sys
 import time
 
+from gankit.profiles import PROFILES
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
 BARS_FILE = pathlib.Path(__file__).resolve().parent / "bars.yaml"
 BARS_ENV = "GANKIT_BARS"
-PROFILES = ("smoke", "standard", "full")
 BACKENDS = ("tensorflow", "jax", "torch")
 BAR_KINDS = ("min", "max", "equals", "max_abs", "below", "above")
 LIBRARIES = ("keras", "tensorflow", "tensorflow-cpu", "jax", "jaxlib", "torch", "numpy", "papermill")
@@ -278,6 +280,45 @@ def _sample_image(folder: pathlib.Path, executed: pathlib.Path, cell_text: str |
     return target.name
 
 
+SILENCE_LIMIT = 60  # seconds a cell of a standard run may go without showing anything (tests/test_expect.py)
+
+
+class _Silences(logging.Handler):
+    """When each cell of a running notebook started and when it showed output, from papermill's log.
+
+    With ``log_output=True`` papermill logs "Executing Cell N" as each cell starts and every
+    output (printed text, progress lines, warnings, figures) as it arrives.
+    """
+
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.events = []  # (time, cell number when a cell starts, else None)
+
+    def emit(self, record):
+        started = re.match(r"Executing Cell (\d+)", record.getMessage())
+        self.events.append((time.monotonic(), int(started.group(1)) if started else None))
+
+    def longest(self, end: float) -> dict:
+        """The longest time one cell ran without showing anything: ``{"seconds", "cell"}`` (1-based)."""
+        longest, cell, last = {"seconds": 0.0, "cell": None}, None, None
+        for at, started in [*self.events, (end, 0)]:
+            if cell is not None and at - last > longest["seconds"]:
+                longest = {"seconds": round(at - last, 1), "cell": cell}
+            if started is not None:
+                cell = started or None
+            last = at
+        return longest
+
+
+def _cell_start(executed: pathlib.Path, number: int | None) -> str | None:
+    """The first line of cell ``number`` (1-based, as papermill counts) of an executed notebook."""
+    try:
+        cell = json.loads(executed.read_text(encoding="utf-8"))["cells"][number - 1]
+    except (OSError, ValueError, IndexError, TypeError, KeyError):
+        return None
+    return "".join(cell.get("source", "")).strip().splitlines()[0][:80] if cell.get("source") else ""
+
+
 def _error_text(error: Exception) -> str:
     """One line for a notebook's failure: the exception and the cell it came from."""
     name = getattr(error, "ename", None)
@@ -319,15 +360,23 @@ def run_notebook(name: str, path, out, profile: str = "smoke", backend: str = "t
     os.environ.update(overrides)  # the kernel inherits the environment of this process
     info = machine()  # before the run: the commit and versions it started from
     error = None
+    silences, log = _Silences(), logging.getLogger("papermill")
+    log_state = log.level, log.propagate
+    log.addHandler(silences)
+    log.setLevel(logging.INFO)
+    log.propagate = False  # the outputs are in the executed notebook; only their times are wanted here
     start = time.perf_counter()
     try:
         papermill.execute_notebook(str(path), str(executed), parameters={"profile": profile, **(parameters or {})},
                                    kernel_name=kernel, cwd=str(folder), progress_bar=False,
-                                   execution_timeout=timeout)
+                                   execution_timeout=timeout, log_output=True)
     except Exception as caught:  # a cell raised, or the kernel died or timed out
         error = caught
     finally:
         wall = time.perf_counter() - start
+        longest_silence = silences.longest(time.monotonic())
+        log.removeHandler(silences)
+        log.level, log.propagate = log_state
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
@@ -352,6 +401,8 @@ def run_notebook(name: str, path, out, profile: str = "smoke", backend: str = "t
                             + [f"-p {k}={json.dumps(v)}" for k, v in (parameters or {}).items()]),
         "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "load_average": round(os.getloadavg()[0], 1),  # other work on the machine slows the wall time
+        # the longest a cell ran with nothing new on screen, and which (its number and first line)
+        "longest_silence": dict(longest_silence, starts=_cell_start(executed, longest_silence["cell"])),
         "executed_notebook": executed.name,
         "images": sorted(str(p.relative_to(folder)) for p in (folder / "runs").rglob("*")
                          if p.suffix.lower() in (".png", ".gif", ".jpg")) if (folder / "runs").is_dir() else [],
@@ -533,8 +584,12 @@ def _entry(result: dict, bars: dict, gallery: pathlib.Path, images: pathlib.Path
             m.split(": ", 1)[1] for m in missed)
     load = result.get("load_average")
     lines += [f"| wall time of the notebook | {result['wall_seconds']:.0f} s"
-              + (f" (load average {load:.1f} at the end)" if load is not None else "") + " |",
-              f"| bars of `{profile}` in gankit/bars.yaml | {verdict} |", ""]
+              + (f" (load average {load:.1f} at the end)" if load is not None else "") + " |"]
+    silence = result.get("longest_silence") or {}
+    if silence.get("cell"):
+        lines += [f"| longest a cell showed nothing new | {silence['seconds']:.0f} s (cell {silence['cell']}: "
+                  f"`{(silence.get('starts') or '').replace('|', '/')}`) |"]
+    lines += [f"| bars of `{profile}` in gankit/bars.yaml | {verdict} |", ""]
     versions = ", ".join(f"{k} {v}" for k, v in info.get("versions", {}).items())
     lines += [f"- Command: `{result['command']}`",
               f"- Hardware: {hardware_label(info)}",
@@ -580,9 +635,10 @@ def write_gallery(result_dirs, gallery=GALLERY, images=GALLERY_IMAGES, note: str
              "A result replaces the entry of the same notebook, profile and backend; the other entries stay",
              "(`--fresh` starts the page again).",
              f"Each picture shows its images at least {SHOWN_PIXELS} pixels wide (smaller ones enlarged with square",
-             "pixels, nothing smoothed). Results from a CPU-only machine are labelled **CPU**; the `full`",
-             "profile is meant for a GPU, and its results appear here once a GPU runner has produced them",
-             "(the GPU job of `.github/workflows/ci.yml` uploads them as an artifact).", ""] + ([note, ""] if note else [])
+             "pixels, nothing smoothed). Results from a CPU-only machine are labelled **CPU**; the `gpu` and",
+             "`full` profiles are meant for a GPU, and their results appear here once a GPU runner has",
+             "produced them (the GPU job of `.github/workflows/ci.yml` uploads them as an artifact).", ""] \
+        + ([note, ""] if note else [])
     order = {p: i for i, p in enumerate(PROFILES)}
     for key in sorted(entries, key=lambda k: (k[0], order.get(k[1], 9), k[2])):
         lines += entries[key][0]
@@ -591,8 +647,9 @@ def write_gallery(result_dirs, gallery=GALLERY, images=GALLERY_IMAGES, note: str
     if not any(section[0].endswith(", GPU") for section, _ in entries.values()):
         lines += ["## GPU results", "",
                   "None yet: no GPU run has produced results for this page (no device was lent to this work).",
-                  "The `full` profile's numbers, and the benchmark's fused vs toggling vs PyTorch eager images/s",
-                  "at batch 256 on a GPU, will appear here from the GPU job's artifact.", ""]
+                  "The `gpu` profile's numbers (and `full`'s, when a run is started by hand), and the benchmark's",
+                  "fused vs toggling vs PyTorch eager images/s at batch 256 on a GPU, will appear here from the",
+                  "GPU job's artifact.", ""]
     text = "\n".join(lines)
     pictures = {picture for _, picture in entries.values() if picture}
     for stale in [*images.glob("*.png"), *images.glob("*.jpg")]:  # pictures of entries no longer on the page

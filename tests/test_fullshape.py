@@ -32,3 +32,5 @@ def test_full_settings_build_and_step_on_cpu(notebook):
     # projected_gb is rounded to 0.01 GB (10 MB)
     assert row["projected_gb"] * 1000 >= row["peak_rss_mb"] + row["data_mb"] - 10
     assert row["fits_12_gb"] == (row["projected_gb"] <= fullshape.BAR_GB)
+    if notebook == "04":  # 2 x 49,825 pairs at 286 px (12.2 GB each) are read from disk as batches need them
+        assert row["mapped_gb"] == pytest.approx(24.5, abs=0.1) and row["data_mb"] == 0

@@ -18,7 +18,7 @@ from notebook_tools import notebooks
 
 
 def suite_command(assignment: str, out) -> list[str]:
-    """The runner's arguments for one notebook in the suite (the GPU job runs the same with --profile full)."""
+    """The runner's arguments for one notebook in the suite (the GPU job runs the same with --profile gpu)."""
     return [assignment, "--profile", "smoke", "--backend", os.environ.get("KERAS_BACKEND", "tensorflow"),
             "--out", str(out)]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+import shlex
 import shutil
 
 import nbformat
@@ -94,6 +95,11 @@ def _workflow():
     return workflow["jobs"]
 
 
+def _workflow_triggers() -> dict:
+    workflow = yaml.safe_load(WORKFLOW.read_text())
+    return workflow.get("on", workflow.get(True))  # YAML 1.1 reads the key `on` as True
+
+
 def _commands(job) -> list[str]:
     return [line.strip() for step in job["steps"] for line in step.get("run", "").splitlines() if line.strip()]
 
@@ -106,15 +112,19 @@ def test_the_cpu_job_runs_the_readme_test_command():
     assert cpu and any(c == "bin/test" for name in cpu for c in _commands(jobs[name]))
 
 
-def test_the_gpu_job_runs_the_suites_runner_command_with_full_under_both_backends(tmp_path):
+def test_the_gpu_job_runs_the_suites_runner_command_with_the_gpu_profile_under_both_backends(tmp_path):
     jobs = _workflow()
     (gpu,) = [job for job in jobs.values() if {"self-hosted", "gpu"} <= set(np.atleast_1d(job["runs-on"]))]
+    # gpu unless started by hand with profile full (the papers' schedules take days)
+    assert gpu["env"]["PROFILE"] == "${{ github.event.inputs.profile || 'gpu' }}"
+    dispatch = _workflow_triggers()["workflow_dispatch"]["inputs"]["profile"]
+    assert dispatch["default"] == "gpu" and set(dispatch["options"]) == {"gpu", "full"}
     runs = []
     for command in _commands(gpu):
-        words = command.split()
+        words = shlex.split(command.replace("$PROFILE", "gpu"))
         if words[1:3] == ["-m", "gankit.run"] and words[3:4] != ["gallery"]:
             runs.append(run.build_parser().parse_args(words[3:]))  # the runner's own parser must accept it
-    assert {(a.profile, a.backend) for a in runs} == {("full", "tensorflow"), ("full", "jax")}
+    assert {(a.profile, a.backend) for a in runs} == {("gpu", "tensorflow"), ("gpu", "jax")}
     assert all(not a.notebooks for a in runs), "the GPU job runs every notebook present"
     # the suite calls the same command line, with smoke: same parser, same options
     suite = run.build_parser().parse_args(test_notebooks.suite_command("02_dcgan", tmp_path))
@@ -187,6 +197,15 @@ def test_a_rerun_replaces_its_own_gallery_entry_and_keeps_the_others(tmp_path):
     assert {p.name for p in images.iterdir()} == {"02_dcgan-standard-tensorflow.png", "05_capstone-standard-tensorflow.png"}
     fresh = run.write_gallery([tmp_path / "first"], page, images, keep=False)
     assert "05_capstone" not in fresh and not (images / "05_capstone-standard-tensorflow.png").exists()
+
+
+def test_the_longest_silence_is_the_longest_gap_inside_one_cell():
+    silences = run._Silences()
+    silences.events = [(0.0, None), (1.0, 1), (2.0, None), (10.0, None), (11.0, 2), (30.0, None), (31.0, 3)]
+    # cell 1: 1 s, then 8 s with nothing; cell 2 ran 19 s before its first output; cell 3 is quiet to the end
+    assert silences.longest(end=40.0) == {"seconds": 19.0, "cell": 2}
+    assert silences.longest(end=60.5) == {"seconds": 29.5, "cell": 3}
+    assert run._Silences().longest(end=5.0) == {"seconds": 0.0, "cell": None}
 
 
 def test_gallery_pictures_show_each_image_at_128_px_without_smoothing(tmp_path):
@@ -282,7 +301,8 @@ def _notebook(path: pathlib.Path, source: str):
 def test_the_runner_fails_a_broken_notebook_and_a_missed_bar_naming_both(tmp_path, capsys, monkeypatch):
     notebooks = tmp_path / "notebooks"
     record = "from gankit.report import record\nrecord('backend', 'tensorflow')\n"
-    _notebook(notebooks / "good" / "good.ipynb", record + "record('score', 0.75)")
+    _notebook(notebooks / "good" / "good.ipynb", record + "record('score', 0.75)\nimport time\nprint('working')\n"
+              "time.sleep(3)")  # 3 s with nothing new on screen
     _notebook(notebooks / "weak" / "weak.ipynb", record + "record('score', 0.25)\nimport os\nos.makedirs('runs')\n"
               "from PIL import Image\nImage.new('L', (8, 8)).save('runs/grid.png')")
     _notebook(notebooks / "broken" / "broken.ipynb", "1 / 0")
@@ -307,4 +327,8 @@ def test_the_runner_fails_a_broken_notebook_and_a_missed_bar_naming_both(tmp_pat
     assert weak["sample_image"] == "sample.png" and (out / "weak" / "sample.png").is_file()
     assert weak["machine"]["cpu_count"] >= 1 and "keras" in weak["machine"]["versions"]
     assert (out / "broken" / "broken.ipynb").is_file()  # the executed copy, to read the traceback in
+    good = json.loads((out / "good" / "metrics.json").read_text())
+    assert good["longest_silence"]["cell"] == 3 and good["longest_silence"]["starts"].startswith("from gankit")
+    # cell 3 (after papermill's parameters) slept 3 s; a busy machine may deliver "working" a little late
+    assert 2.0 <= good["longest_silence"]["seconds"] < 15
     assert "good" in printed.out and "passed" in printed.out  # the table
