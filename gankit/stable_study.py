@@ -153,7 +153,7 @@ def race_conclusion(rows: list[dict]) -> str:
     text = (f"After {last['d_step']} discriminator steps its accuracy went from {first['d_accuracy']:.0%} to "
             f"{last['d_accuracy']:.0%}. The generator's gradient norm under the saturating loss went from "
             f"{first['saturating']:.2g} to {last['saturating']:.2g}")
-    text += (f" (a fall by a factor of {fall['saturating']:.0f})" if fall["saturating"] > 1
+    text += (f" (a fall by a factor of {fall['saturating']:,.0f})" if fall["saturating"] > 1
              else " (it did not fall)")
     text += (f"; under the non-saturating loss from {first['non-saturating']:.2g} to {last['non-saturating']:.2g}.")
     if fall["saturating"] > 10 and last["non-saturating"] > 10 * last["saturating"]:

@@ -390,16 +390,18 @@ def show_runs(runs=None):
 
 
 SIGNS = {
-    "healthy": "the modes covered climb to 8 or near it while the high-quality share rises, the generator's gradient "
-               "stays of a steady size, and the discriminator scores training and held-out points alike",
-    "mode collapse": "the high-quality share is high but only one or a few modes are covered, or the covered "
-                     "modes jump from step to step, while the discriminator is far from perfect",
-    "discriminator wins too fast": "the discriminator's accuracy goes to 1 at once and the generator's gradient norm "
-                                   "falls by orders of magnitude, so the generator stops moving: few or no "
-                                   "high-quality points, whatever the modes",
-    "discriminator overfits": "the discriminator scores its own training points far above fresh points from the "
-                              "same distribution (the gap grows), so it has memorised a small training set "
-                              "rather than learned the ring",
+    "healthy": "the coverage climbs to all or nearly all modes, the quality share rises steadily once the points "
+               "gather, the discriminator stays far from perfect, and it scores its training samples and fresh "
+               "ones alike (the gap stays at 0)",
+    "mode collapse": "only one or two modes are covered all along, however long it trains, while the discriminator "
+                     "stays far from perfect: the generator keeps moving all its points to wherever the "
+                     "discriminator currently looks away",
+    "discriminator wins too fast": "the discriminator's accuracy goes to nearly 1 early and stays there, while the "
+                                   "quality share stays near 0: the generator is told only 'fake', never where "
+                                   "the data is, and its points never settle on the modes",
+    "discriminator overfits": "the discriminator scores its own training samples clearly above fresh real samples "
+                              "of the same kind, and that gap keeps growing: it memorises a small training set "
+                              "instead of learning what the data looks like",
 }
 
 
