@@ -307,3 +307,36 @@ def make_gan(recipe: str | Recipe, generator, critic, latent_dim: int, seed: int
     gan.compile(*recipe.optimizers(), loss=recipe.loss)
     gan.recipe = recipe
     return gan
+
+
+# -- a measurement: how much the generator is told ------------------------------------------------
+
+GENERATOR_LOSSES = ("non-saturating", "saturating", "wasserstein")
+
+
+def generator_gradient_norm(generator, discriminator, noise, loss: str = "non-saturating") -> float:
+    """The norm of the generator loss's gradient with respect to ALL the generator's weights, for one batch.
+
+    ``loss``: ``"non-saturating"`` (``mean(softplus(-D(G(z))))``, i.e. -log D on logits),
+    ``"saturating"`` (the minimax form, ``-mean(softplus(D(G(z))))``, i.e. log(1 - D)) or
+    ``"wasserstein"`` (``-mean(D(G(z)))``). The discriminator scores in inference mode
+    (no dropout); the generator runs in training mode, as in a step. Called outside a
+    training step (it computes eagerly), on TensorFlow and JAX; nothing is trained.
+    When the discriminator wins (its fakes' logits are very negative), the saturating
+    loss's gradient vanishes: this is the number that shows it.
+    """
+    if loss not in GENERATOR_LOSSES:
+        raise ValueError(f"unknown generator loss {loss!r}. Fix: use one of {', '.join(GENERATOR_LOSSES)}.")
+    noise = ops.convert_to_tensor(noise, "float32")
+
+    def loss_fn():
+        scores = discriminator(generator(noise, training=True), training=False)
+        if loss == "non-saturating":
+            return ops.mean(ops.softplus(-scores))
+        if loss == "saturating":
+            return -ops.mean(ops.softplus(scores))
+        return -ops.mean(scores)
+
+    _, _, gradients = steps._gradients(loss_fn, generator.trainable_variables, False)
+    total = sum(float(ops.convert_to_numpy(ops.sum(ops.square(g)))) for g in gradients if g is not None)
+    return total ** 0.5
