@@ -106,8 +106,19 @@ def notebook_profile(notebook, name: str = "full") -> dict:
             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "choose_profile":
                 for keyword in node.keywords:
                     if keyword.arg == name and isinstance(keyword.value, ast.Call):
-                        return {k.arg: ast.literal_eval(k.value) for k in keyword.value.keywords}
+                        return {k.arg: _literal(k.value) for k in keyword.value.keywords}
     raise ValueError(f"{path} has no choose_profile(..., {name}=dict(...)) call. Fix: state the profile there.")
+
+
+def _literal(node):
+    """A setting's value as written: the value itself, or its source text where it is an expression
+    (``recipes=list(stable.RECIPES)`` gives ``"list(stable.RECIPES)"``): read, never evaluated."""
+    import ast
+
+    try:
+        return ast.literal_eval(node)
+    except ValueError:
+        return ast.unparse(node)
 
 
 def gpu_minutes(cpu_seconds_per_step: float, steps: int) -> float:

@@ -94,12 +94,16 @@ def load_bars(path=None) -> dict:
 
 
 def metric_value(metrics: dict, name: str):
-    """``metrics["judge"]["recognised"]`` for ``name="judge.recognised"``; KeyError if it was not recorded."""
+    """``metrics["judge"]["recognised"]`` for ``name="judge.recognised"`` (a number indexes a recorded
+    list: ``ring_table.0.modes_covered``); KeyError if it was not recorded."""
     value = metrics
     for part in name.split("."):
-        if not isinstance(value, dict) or part not in value:
+        if isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        elif isinstance(value, dict) and part in value:
+            value = value[part]
+        else:
             raise KeyError(name)
-        value = value[part]
     return value
 
 

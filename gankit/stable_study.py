@@ -29,9 +29,11 @@ def ring_run(recipe: str, steps: int, eval_every: int, seed: int = 0, batch_size
     """Train the ring MLPs with ``recipe`` for ``steps`` generator updates; score every ``eval_every`` steps.
 
     Returns ``{"recipe", "seed", "history": [{"step", "seconds", "modes_covered", "high_quality"}],
-    "final" (a RingScore), "points" (the last samples), "seconds"}``.
+    "final" (a RingScore), "points" (the last samples), "seconds"}``. Shows its progress
+    (:mod:`gankit.progress`) after every score.
     """
     from gankit import stable
+    from gankit.progress import Progress
 
     start = time.perf_counter()
     spec = stable.RECIPES[recipe]
@@ -39,6 +41,7 @@ def ring_run(recipe: str, steps: int, eval_every: int, seed: int = 0, batch_size
                           LATENT_DIM, seed=seed)
     noise = np.random.default_rng([seed, 1]).normal(size=(samples, LATENT_DIM)).astype("float32")
     history, done, chunk = [], 0, 0
+    bar = Progress(steps, f"ring, {recipe}")
     while done < steps:
         todo = min(eval_every, steps - done)
         real = ring.sample(todo * spec.n_critic * batch_size, seed=seed * 100_003 + chunk)
@@ -48,6 +51,8 @@ def ring_run(recipe: str, steps: int, eval_every: int, seed: int = 0, batch_size
         score = ring.score(points)
         history.append({"step": done, "seconds": time.perf_counter() - start,
                         "modes_covered": score.modes_covered, "high_quality": score.high_quality})
+        bar.update(done, modes_covered=score.modes_covered, high_quality=score.high_quality)
+    bar.close(done)
     return {"recipe": recipe, "seed": seed, "history": history, "final": score, "points": points,
             "seconds": time.perf_counter() - start}
 
@@ -167,13 +172,17 @@ def race_conclusion(rows: list[dict]) -> str:
 # -- MNIST: an equal wall-clock budget ------------------------------------------------------------------
 
 def train_for(gan, images, seconds: float, batch_size: int, seed: int = 0, chunk: int = 10,
-              max_steps: int | None = None, every=None) -> dict:
+              max_steps: int | None = None, every=None, title: str = "training") -> dict:
     """Train ``gan`` on ``images`` until ``seconds`` of wall time have passed (compiling included).
 
     Steps run ``chunk`` at a time on batches in an order fixed by ``seed``; the budget is
     checked between chunks, so a run may overshoot by one chunk. ``every(steps_done)``, if
-    given, is called after each chunk (its time is not counted). Returns ``{"steps", "seconds"}``.
+    given, is called after each chunk (its time is not counted). ``title`` names the progress
+    line it shows (:mod:`gankit.progress`). Returns ``{"steps", "seconds"}``.
     """
+    from gankit.progress import Progress
+
+    bar = Progress(max_steps if max_steps is not None and seconds == float("inf") else None, title)
     rng = np.random.default_rng(seed)
     order = np.empty(0, dtype=int)
     start, spent, steps = time.perf_counter(), 0.0, 0
@@ -187,6 +196,8 @@ def train_for(gan, images, seconds: float, batch_size: int, seed: int = 0, chunk
         if every is not None:
             every(steps)
             start = time.perf_counter() - spent  # the measurement's time is not training time
+        bar.update(steps)
+    bar.close(steps)
     return {"steps": steps, "seconds": round(spent, 1)}
 
 

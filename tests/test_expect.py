@@ -35,9 +35,10 @@ def test_a_changed_number_or_seed_is_caught(notebook):
         for name in expect.metrics_of(say):  # each number of an item that states several
             other = copy.deepcopy(run)
             where = other if name == "wall_seconds" else other["records"]  # the run's own time, or a recorded value
-            *path, last = name.split(".")  # "a.b" is key b of the recorded dict a
+            *path, last = name.split(".")  # "a.b" is key b of the recorded dict a; "t.0.b" indexes a list
             for part in path:
-                where = where[part]
+                where = where[int(part)] if isinstance(where, list) else where[part]
+            last = int(last) if isinstance(where, list) else last
             where[last] = where[last] * 1.5 + 1  # a run that gave another number
             problems = expect.disagreements(notebook, text, other, spec, seed)
             assert problems and name in problems[0] and "Fix" in problems[0], (name, say)

@@ -332,3 +332,12 @@ def test_the_runner_fails_a_broken_notebook_and_a_missed_bar_naming_both(tmp_pat
     # cell 3 (after papermill's parameters) slept 3 s; a busy machine may deliver "working" a little late
     assert 2.0 <= good["longest_silence"]["seconds"] < 15
     assert "good" in printed.out and "passed" in printed.out  # the table
+
+
+def test_a_metric_name_reads_recorded_dicts_and_lists():
+    recorded = {"judge": {"recognised": 0.7}, "table": [{"recipe": "gan", "steps": 260}, {"recipe": "wgan", "steps": 110}]}
+    assert run.metric_value(recorded, "judge.recognised") == 0.7
+    assert run.metric_value(recorded, "table.1.steps") == 110
+    for missing in ("judge.classes", "table.2.steps", "table.x", "score"):
+        with pytest.raises(KeyError):
+            run.metric_value(recorded, missing)
