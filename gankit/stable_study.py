@@ -85,20 +85,33 @@ def plot_ring(points, ring: Ring = Ring(), ax=None, title: str | None = None):
 
 
 def ring_conclusion(rows: list[dict]) -> str:
-    """What the ring table shows, in words: which recipe covered most modes, and whether any was sharp."""
+    """What the ring table shows, in words: whether a fix covered more modes, and whether its points were good.
+
+    A fix "helped" only if it covered more modes than the GAN with at least half the GAN's
+    high-quality share: more modes of mostly blurry points is not better coverage.
+    """
     base = next(r for r in rows if r["recipe"] == "gan")
-    best = max(rows, key=lambda r: (r["modes_covered"], r["high_quality"]))
+    fixes = [r for r in rows if r["recipe"] != "gan"]
+    more = sorted((r for r in fixes if r["modes_covered"] > base["modes_covered"]),
+                  key=lambda r: (-r["modes_covered"], -r["high_quality"]))
+    helped = [r for r in more if r["high_quality"] >= 0.5 * base["high_quality"]]
     sharp = [r for r in rows if r["high_quality"] >= 0.5]
     parts = [f"On the ring the non-saturating GAN ended with {base['modes_covered']}/8 modes covered and "
              f"{base['high_quality']:.1%} of its points of high quality."]
-    if best["recipe"] == "gan" or best["modes_covered"] <= base["modes_covered"]:
-        parts.append("No fix covered more modes than it at this budget: at this scale the fixes did not help.")
+    if helped:
+        parts.append("Covering more modes with comparable quality: "
+                     + ", ".join(f"{r['recipe']} ({r['modes_covered']}/8, {r['high_quality']:.1%})" for r in helped)
+                     + ": at this budget that fix helped.")
+    elif more:
+        parts.append("More modes were covered by " + ", ".join(
+            f"{r['recipe']} ({r['modes_covered']}/8, {r['high_quality']:.1%} high quality)" for r in more)
+            + ", but with far fewer good points: their points pass near more modes without landing on them, so "
+              "at this budget the fixes did not help.")
     else:
-        parts.append(f"Most modes: {best['recipe']}, {best['modes_covered']}/8 with {best['high_quality']:.1%} "
-                     f"high quality.")
+        parts.append("No fix covered more modes than it at this budget: at this scale the fixes did not help.")
     if not sharp:
-        parts.append("No recipe put half its points within 3 std of a mode: every run is still blurry at this "
-                     "budget, so its modes covered count points that merely pass near a mode.")
+        parts.append("No recipe put half its points within 3 std of a mode at this budget; a mode counted as "
+                     "covered may hold only a few good points.")
     else:
         parts.append("Half or more of the points were of high quality for: "
                      + ", ".join(f"{r['recipe']} ({r['high_quality']:.0%})" for r in sharp) + ".")
@@ -165,7 +178,8 @@ def race_conclusion(rows: list[dict]) -> str:
         text += (" The winning discriminator silenced the saturating loss; the non-saturating one still "
                  "tells the generator where to go.")
     elif fall["saturating"] <= 10:
-        text += " The discriminator did not win by enough in this run for the saturating gradient to vanish."
+        text += (" The discriminator's verdicts on the fakes were not confident enough in this run for the "
+                 "saturating gradient to vanish, even at its final accuracy.")
     return text
 
 

@@ -49,9 +49,10 @@ def test_the_conclusions_say_when_a_fix_did_not_help():
     ring = [{"recipe": "gan", "modes_covered": 8, "high_quality": 0.6}, {"recipe": "wgan-gp", "modes_covered": 5,
                                                                       "high_quality": 0.01}]
     assert "did not help" in stable_study.ring_conclusion(ring)
+    ring[0].update(modes_covered=3)  # more modes, but of blurry points: not a help
+    assert "far fewer good points" in stable_study.ring_conclusion(ring)
     ring[1].update(modes_covered=8, high_quality=0.7)
-    ring[0].update(modes_covered=3)
-    assert "Most modes: wgan-gp" in stable_study.ring_conclusion(ring)
+    assert "wgan-gp (8/8, 70.0%): at this budget that fix helped" in stable_study.ring_conclusion(ring)
     mnist = [{"recipe": "gan", "frechet": 10.0, "kid": 0.1, "recognised": 0.5, "classes_present": 10, "steps": 900},
              {"recipe": "wgan-gp", "frechet": 30.0, "kid": 0.4, "recognised": 0.1, "classes_present": 9, "steps": 200}]
     text = stable_study.mnist_conclusion(mnist, 30)
