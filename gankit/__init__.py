@@ -28,6 +28,7 @@ The notebooks teach; this package holds what they share. Modules:
 * ``gankit.stable``    -- notebook 06: Wasserstein, gradient-penalty and hinge losses, critic turns (``CriticGAN``)
 * ``gankit.augment``   -- DiffAugment: colour, translation and cutout that gradients pass through
 * ``gankit.ring``      -- the ring of 8 Gaussians: modes covered, high-quality share; ``python -m gankit.ring``
+* ``gankit.stable_study`` -- notebook 06's study: ring runs, the discriminator race, equal wall time, overfitting gap
 * ``gankit.exercises`` -- the visible checks of each notebook's exercises
 * ``gankit.bench``     -- ``python -m gankit.bench``: fused vs toggling speed, time to quality
 * ``gankit.fullshape`` -- ``python -m gankit.bench fullshape``: each notebook's full settings on CPU
