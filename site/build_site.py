@@ -42,7 +42,7 @@ DOCS = ROOT / "docs"
 DOC_PAGES = ("notebooks.md", "hosting.md", "data.md", "style_judge.md", "publishing.md", "grading_at_scale.md",
              "releasing.md")
 LICENCES = {"code": "MIT", "text": "CC BY 4.0"}
-LINK = re.compile(r"(!?\[[^\]]*\]\()([^)\s]+)(\))")
+LINK = re.compile(r"(!?\[[^\]\n]*\]\()([^)\s]+)(\))")  # a link's text on one line: a "[" in quoted code is not a link
 
 
 def course_location() -> dict:
