@@ -123,3 +123,51 @@ def weights_of(model) -> list[np.ndarray]:
 def passed(message: str = "All checks passed.") -> None:
     """Print a friendly line after a visible check cell succeeds."""
     print("\u2714 " + message)
+
+
+# -- naming recorded runs (the diagnosis exercises of notebooks 01 and 06) ---------------------
+
+def _run_name(answer) -> str:
+    return " ".join(str(answer).lower().replace("-", " ").replace("_", " ").split())
+
+
+def check_run_names(diagnosis, diagnoses, signs: dict, runs=None, look_at: str = "curves") -> None:
+    """``diagnosis``: {"A": ..., "B": ..., ...}, each one of ``diagnoses``, each used once.
+
+    Checks the form only and prints, for each run, what its name predicts (``signs``); the
+    graded test (:func:`grade_run_names`) checks the names.
+    """
+    names = sorted(runs or ("A", "B", "C", "D"))
+    if not isinstance(diagnosis, dict):
+        raise ExerciseError(f"diagnosis should be a dict {{run: name}}, got {type(diagnosis).__name__}. "
+                            'Fix: diagnosis = {"A": "...", "B": "...", "C": "...", "D": "..."}.')
+    keys = sorted(str(k).upper() for k in diagnosis)
+    if keys != names:
+        raise ExerciseError(f"diagnosis names the runs {keys}, expected {names}. Fix: one entry per run.")
+    unknown = [str(v) for v in diagnosis.values() if _run_name(v) not in diagnoses]
+    if unknown:
+        raise ExerciseError(f"{unknown} is not one of the four diagnoses. Fix: use exactly these names: "
+                            f"{', '.join(repr(d) for d in diagnoses)}.")
+    used = [_run_name(v) for v in diagnosis.values()]
+    if len(set(used)) != len(used):
+        twice = sorted({u for u in used if used.count(u) > 1})
+        raise ExerciseError(f"{twice} is used for more than one run, but each run shows a different case. "
+                            "Fix: give each of the four diagnoses to exactly one run.")
+    for run in names:
+        given = _run_name(diagnosis.get(run, diagnosis.get(run.lower())))
+        print(f"Run {run}, '{given}': you expect that {signs[given]}.")
+    passed(f"diagnosis: four runs, four different names. Check each sentence above against its run's {look_at}; "
+           "the graded test checks the names.")
+
+
+def grade_run_names(diagnosis, answer: dict, diagnoses, signs: dict, look_at: str = "curves",
+                    look_again: str = "curves") -> None:
+    """The graded comparison: name each misread run, and what its signs would have been."""
+    check_run_names(diagnosis, diagnoses, signs, answer, look_at)
+    wrong = []
+    for run in sorted(answer):
+        given = _run_name(diagnosis.get(run, diagnosis.get(run.lower())))
+        if given != answer[run]:
+            wrong.append(f"run {run} is not '{given}': {given} would show when {signs[given]}")
+    if wrong:
+        raise ExerciseError("; ".join(wrong) + f". Fix: look again at those runs' {look_again}.")

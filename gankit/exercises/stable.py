@@ -13,7 +13,8 @@ import pathlib
 
 import numpy as np
 
-from gankit.checks import ExerciseError, call_answer, passed, shape_text, softplus, to_numpy
+from gankit.checks import (ExerciseError, call_answer, check_run_names, grade_run_names, passed, shape_text, softplus,
+                           to_numpy)
 
 RUNS_FILE = pathlib.Path(__file__).with_name("stable_runs.npz")
 DIAGNOSES = ("healthy", "mode collapse", "discriminator wins too fast", "discriminator overfits")
@@ -405,48 +406,17 @@ SIGNS = {
 }
 
 
-def _normalise(answer) -> str:
-    return " ".join(str(answer).lower().replace("-", " ").replace("_", " ").split())
-
-
 def check_diagnosis(diagnosis, runs=None) -> None:
     """``diagnosis``: {"A": ..., "B": ..., "C": ..., "D": ...}, each one of DIAGNOSES, each used once.
 
     The visible check only checks the form; the graded test checks the names.
     """
-    names = sorted(runs or ("A", "B", "C", "D"))
-    if not isinstance(diagnosis, dict):
-        raise ExerciseError(f"diagnosis should be a dict {{run: name}}, got {type(diagnosis).__name__}. "
-                            'Fix: diagnosis = {"A": "...", "B": "...", "C": "...", "D": "..."}.')
-    keys = sorted(str(k).upper() for k in diagnosis)
-    if keys != names:
-        raise ExerciseError(f"diagnosis names the runs {keys}, expected {names}. Fix: one entry per run.")
-    unknown = [str(v) for v in diagnosis.values() if _normalise(v) not in DIAGNOSES]
-    if unknown:
-        raise ExerciseError(f"{unknown} is not one of the four diagnoses. Fix: use exactly these names: "
-                            f"{', '.join(repr(d) for d in DIAGNOSES)}.")
-    used = [_normalise(v) for v in diagnosis.values()]
-    if len(set(used)) != len(used):
-        twice = sorted({u for u in used if used.count(u) > 1})
-        raise ExerciseError(f"{twice} is used for more than one run, but each run shows a different case. "
-                            "Fix: give each of the four diagnoses to exactly one run.")
-    for run in names:
-        given = _normalise(diagnosis.get(run, diagnosis.get(run.lower())))
-        print(f"Run {run}, '{given}': you expect that {SIGNS[given]}.")
-    passed("diagnosis: four runs, four different names. Check each sentence above against its run's curves; "
-           "the graded test checks the names.")
+    check_run_names(diagnosis, DIAGNOSES, SIGNS, runs, look_at="curves")
 
 
 def grade_diagnosis(diagnosis, answer: dict) -> None:
     """The graded test's comparison: name each misread run, and what its signs would have been."""
-    check_diagnosis(diagnosis, answer)
-    wrong = []
-    for run in sorted(answer):
-        given = _normalise(diagnosis.get(run, diagnosis.get(run.lower())))
-        if given != answer[run]:
-            wrong.append(f"run {run} is not '{given}': {given} would show when {SIGNS[given]}")
-    if wrong:
-        raise ExerciseError("; ".join(wrong) + ". Fix: look again at those runs' curves.")
+    grade_run_names(diagnosis, answer, DIAGNOSES, SIGNS, look_again="curves")
 
 
 # -- How the recorded runs were made (instructors: python -m gankit.exercises.stable) -----------------
