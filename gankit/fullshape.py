@@ -3,8 +3,9 @@
 ``python -m gankit.bench fullshape`` (or ``python -m gankit.fullshape``) runs, for notebooks
 02, 03, 04, 05 and A, each in its own process: the models at the ``full`` profile's image
 size, depth, widths and batch (read from the notebook, :func:`gankit.profiles.notebook_profile`),
-what the full run keeps in memory beside them (image pools, one Snapshots frame of every
-watched set, the MNIST arrays), and a few training steps on synthetic images of the real
+what the full run keeps in memory beside them (image pools, the MNIST arrays, and 03's
+Snapshots: a frame of a few images translated here, its whole frames counted from their
+sizes), and a few training steps on synthetic images of the real
 shapes. It reports seconds per step (after the first, which compiles), the process's peak
 resident memory, and projects them to the whole full run: steps x seconds, and peak
 memory + the training images the run holds in memory (counted from the data's real sizes,
@@ -37,6 +38,17 @@ NOTEBOOKS = {"02": "solutions/02_dcgan/02_dcgan.ipynb", "03": "solutions/03_cycl
 FULL_DATA = {"03": {"monet": 1072, "photos": 6287}, "04": {"pairs": 49825}, "A": {"paintings": 965},
              "05": {"mnist": 60000}}
 BAR_GB = 12.0
+SNAPSHOT_SAMPLE = 2  # test images Snapshots translates here; the memory of the full run's frames is counted
+SNAPSHOT_MEMORY_MB = 512  # Snapshots' default: 8-bit frames past this go to disk
+
+
+def snapshot_bytes(images: int, size: int, frames: int, sets: int = 3, inputs: int = 2) -> int:
+    """The most memory notebook 03's Snapshots holds: its float32 inputs (photos and paintings),
+    each watched set's newest frame in float32, and the 8-bit frames up to its memory limit (the
+    rest are on disk)."""
+    image = size * size * 3
+    eight_bit = min(frames * sets * images * image, SNAPSHOT_MEMORY_MB * 10 ** 6)
+    return (inputs + sets) * images * image * 4 + eight_bit
 
 
 def _peak_rss_mb() -> float:
@@ -75,6 +87,7 @@ def measure(notebook: str, steps: int = 1, root=ROOT, profile: str = "full") -> 
     full = notebook_profile(pathlib.Path(root) / NOTEBOOKS[notebook], profile)
     rng = np.random.default_rng(0)
     row = {"notebook": notebook, "profile": profile, "settings": full}  # the settings, to check they still hold
+    held = 0  # bytes the run keeps in memory beyond the measured peak and its training images
     if notebook == "02":
         from gankit import models
         from gankit.data import load_mnist
@@ -98,18 +111,25 @@ def measure(notebook: str, steps: int = 1, root=ROOT, profile: str = "full") -> 
         gan.compile(adam(10), adam(10), adam(10))
         x = rng.uniform(-1, 1, (2, batch, size, size, 3)).astype("float32")
         seconds = _time_steps(gan, x[0], x[1], steps)
-        shown = rng.uniform(-1, 1, (full["test_images"], size, size, 3)).astype("float32")
+        # Snapshots translates its watched sets after every round. Translating all the full run's test
+        # images (600 generator passes at 256 px) would take this CPU longer than the steps: translate a
+        # few, and count the memory of the whole frames from their sizes (snapshot_bytes).
+        watched = min(full["test_images"], SNAPSHOT_SAMPLE)
+        shown = rng.uniform(-1, 1, (watched, size, size, 3)).astype("float32")
         snaps = Snapshots({"photo -> Monet": ("g_ba", shown), "Monet -> photo": ("g_ab", shown),
-                           "Monet -> Monet": ("g_ba", shown)}, memory_mb=512)
+                           "Monet -> Monet": ("g_ba", shown)}, memory_mb=SNAPSHOT_MEMORY_MB)
         snaps.set_model(gan)
         snaps.on_train_begin()  # one frame of every watched set, as after every round
         data = FULL_DATA["03"]
         if full.get("train_images"):  # the profile trains on the first N images of each domain
             data = {domain: min(n, full["train_images"]) for domain, n in data.items()}
-        total, _, identity = schedule(max(data.values()) // batch, full["steps"], full["steps_per_round"],
-                                      full["identity_steps"])
+        total, per_round, identity = schedule(max(data.values()) // batch, full["steps"], full["steps_per_round"],
+                                              full["identity_steps"])
+        frames = 2 * (total // per_round + 1)  # a frame at the start and after every round, for both models
         total += identity  # section 9's second model, trained without the identity loss
         arrays = [n * jitter_size(size) ** 2 * 3 for n in data.values()] + [751 * size ** 2 * 3] * 2  # train, test
+        held = snapshot_bytes(full["test_images"], size, frames)  # in memory, however large
+        row.update(snapshot_images=full["test_images"], snapshots_translated=watched)
         row.update(size=size, batch=batch, params=gan.g_ab.count_params() * 2 + gan.d_a.count_params() * 2)
     elif notebook == "04":
         from gankit import pix2pix
@@ -169,9 +189,9 @@ def measure(notebook: str, steps: int = 1, root=ROOT, profile: str = "full") -> 
     row.update(seconds_per_step=round(seconds, 3), peak_rss_mb=round(peak), steps=int(total),
                idle_seconds_per_step=round(idle, 3), cores=cores,
                projected_hours=round(total * idle / 3600, 1), t4_minutes=round(gpu_minutes(idle, total)),
-               data_mb=round(resident / 1e6),
+               data_mb=round(resident / 1e6), snapshots_mb=round(held / 1e6),
                mapped_gb=round((sum(arrays) - resident) / 1e9, 1),
-               projected_gb=round((peak + resident / 1e6) / 1000, 2))
+               projected_gb=round((peak + (resident + held) / 1e6) / 1000, 2))
     row["fits_12_gb"] = row["projected_gb"] <= BAR_GB
     return row
 

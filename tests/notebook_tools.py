@@ -64,6 +64,18 @@ def filled_submission(assignment: str, replace: dict[str, str] | None = None, bl
     return notebook
 
 
+def up_to_last_graded_test(notebook):
+    """``notebook`` without the cells after its last graded test cell (training that no test reads).
+
+    A submission cut there scores as the whole one does: every graded cell, and every cell
+    before one, is still in it. The suite grades such cuts where a whole notebook would add
+    only its training's minutes.
+    """
+    last = max(i for i, cell in enumerate(notebook.cells) if nbgrader_meta(cell).get("grade"))
+    notebook.cells = notebook.cells[:last + 1]
+    return notebook
+
+
 def submission_module(assignment: str):
     """The module tests/submissions/sub_<assignment>.py, or None if there is none."""
     path = ROOT / "tests" / "submissions" / f"sub_{assignment}.py"

@@ -9,7 +9,10 @@ names, with feedback that names the problem.
 Each graded notebook is one notebook execution, the suite's main cost, so wrong answers
 are packed: one submission carries at most one wrong answer per exercise (and wrong
 answers whose lost tests overlap never share a submission). Graded tests are independent,
-so a packed submission must lose exactly the union of its answers' tests.
+so a packed submission must lose exactly the union of its answers' tests. The solution and
+the blank release are graded whole; a packed submission ends at the notebook's last graded
+test (the training after it scores nothing), which keeps every graded cell and every cell
+before one.
 """
 
 import html
@@ -19,7 +22,8 @@ import nbformat
 import pytest
 
 from autograder.grade import GradingError, grade
-from notebook_tools import assignments, filled_submission, cell_points, pack_wrong_answers, wrong_submissions
+from notebook_tools import (assignments, cell_points, filled_submission, pack_wrong_answers, up_to_last_graded_test,
+                            wrong_submissions)
 
 pytestmark = pytest.mark.slow
 
@@ -33,7 +37,8 @@ def graded(request, tmp_path_factory):
     wrong = wrong_submissions(assignment)
     packs = pack_wrong_answers(wrong)
     for number, pack in enumerate(packs, 1):
-        batch[f"wrong-{number}"] = filled_submission(assignment, {case["cell"]: case["source"] for case in pack})
+        answers = {case["cell"]: case["source"] for case in pack}
+        batch[f"wrong-{number}"] = up_to_last_graded_test(filled_submission(assignment, answers))
     for student, notebook in batch.items():
         (submissions / student).mkdir(parents=True)
         nbformat.write(notebook, submissions / student / f"{assignment}.ipynb")

@@ -22,7 +22,8 @@ import pytest
 
 from autograder.grade import grade
 from autograder.settings import limits_for
-from notebook_tools import ROOT, cell_points, filled_submission, nbgrader_meta, solution_sources, wrong_submissions
+from notebook_tools import (ROOT, cell_points, filled_submission, nbgrader_meta, solution_sources,
+                            up_to_last_graded_test, wrong_submissions)
 
 pytestmark = pytest.mark.slow
 
@@ -119,16 +120,9 @@ NO_EFFECT = {"eq_object", "ndarray_eq", "custom_exc", "clears_output"}
 DIED = {"os_exit", "exit"}
 
 
-def _trim(notebook):
-    """The notebook up to its last graded test cell."""
-    last = max(i for i, cell in enumerate(notebook.cells) if nbgrader_meta(cell).get("grade"))
-    notebook.cells = notebook.cells[:last + 1]
-    return notebook
-
-
 def _plant(solutions: pathlib.Path) -> None:
     path = solutions / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-    notebook = _trim(nbformat.read(path, as_version=4))
+    notebook = up_to_last_graded_test(nbformat.read(path, as_version=4))
     for cell in notebook.cells:
         if nbgrader_meta(cell).get("grade") and "### BEGIN HIDDEN TESTS" in cell.source:
             cell.source = cell.source.replace("### BEGIN HIDDEN TESTS", f"### BEGIN HIDDEN TESTS\n# {MARKER}", 1)
@@ -157,7 +151,7 @@ def graded(tmp_path_factory):
     subs = base / "subs"
     for student, notebook in batch.items():
         (subs / student).mkdir(parents=True)
-        nbformat.write(_trim(notebook), subs / student / f"{ASSIGNMENT}.ipynb")
+        nbformat.write(up_to_last_graded_test(notebook), subs / student / f"{ASSIGNMENT}.ipynb")
     limits = limits_for(ASSIGNMENT, cell_timeout=60)
     grades = grade(ASSIGNMENT, subs, base / "out", solutions=solutions, workers=2, limits=limits)
     with open(base / "out" / "summary.csv") as handle:

@@ -30,7 +30,24 @@ def test_full_settings_build_and_step_on_cpu(notebook):
         assert row["params"] == WEIGHTS[notebook], row
     assert row["peak_rss_mb"] * 1e6 > 4 * row["params"]  # at least the float32 weights were held
     # projected_gb is rounded to 0.01 GB (10 MB)
-    assert row["projected_gb"] * 1000 >= row["peak_rss_mb"] + row["data_mb"] - 10
+    assert row["projected_gb"] * 1000 >= row["peak_rss_mb"] + row["data_mb"] + row["snapshots_mb"] - 10
     assert row["fits_12_gb"] == (row["projected_gb"] <= fullshape.BAR_GB)
+    if notebook == "03":  # 03's Snapshots: every test image of the full run, counted though few are translated
+        assert row["snapshot_images"] == 200 and row["snapshots_translated"] <= row["snapshot_images"]
+        assert row["snapshots_mb"] * 1e6 >= 5 * 200 * 256 * 256 * 3 * 4  # float32 inputs and newest frames
     if notebook == "04":  # 2 x 49,825 pairs at 286 px (12.2 GB each) are read from disk as batches need them
         assert row["mapped_gb"] == pytest.approx(24.5, abs=0.1) and row["data_mb"] == 0
+
+
+def test_snapshot_memory_counts_float32_inputs_and_newest_frames_and_caps_the_8_bit_ones():
+    import inspect
+
+    from gankit.cyclegan import Snapshots
+
+    assert fullshape.SNAPSHOT_MEMORY_MB == inspect.signature(Snapshots).parameters["memory_mb"].default
+    image = 8 * 8 * 3
+    # 10 images, 2 frames of 3 sets: all 8-bit frames fit under the cap
+    assert fullshape.snapshot_bytes(10, 8, frames=2) == 5 * 10 * image * 4 + 2 * 3 * 10 * image
+    # a long run: the 8-bit frames stop at Snapshots' memory limit (the rest go to disk)
+    long_run = fullshape.snapshot_bytes(200, 256, frames=10_000)
+    assert long_run == 5 * 200 * 256 * 256 * 3 * 4 + fullshape.SNAPSHOT_MEMORY_MB * 10 ** 6
