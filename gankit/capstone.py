@@ -13,7 +13,12 @@ The pieces, in the order the study uses them:
   images, (d) real + both, at each ratio of synthetic to real images, over several seeds;
   returns the table (mean and standard deviation of test accuracy per arm and ratio);
 * :func:`plot_table` -- accuracy against ratio, with error bars;
-* :func:`verdict` and :func:`conclusion` -- what the table says, as numbers and as a sentence.
+* :func:`verdict` and :func:`conclusion` -- what the table says by mean ± std, as numbers and as a sentence;
+* :func:`paired_differences`, :func:`format_paired` and :func:`paired_conclusion` -- each arm minus
+  real only, seed by seed, with a standard error and a 95% interval, and the sentence the notebook
+  concludes with;
+* :func:`within_class_spread` and :func:`spread_ratio` -- variety within a class, which
+  conditional accuracy cannot see.
 """
 
 from __future__ import annotations
@@ -361,11 +366,11 @@ def t95(df: int) -> float:
 def paired_differences(table: list[dict], base_arm: str = "real", base_ratio: float = 0.0) -> list[dict]:
     """Each arm and ratio minus real only, seed by seed: the differences, their mean, standard error and 95% interval.
 
-    The sweep trains every arm of one seed from the same labelled set, the same initial weights
-    and the same batch order, so ``accuracies[i]`` of every row belongs to the same seed. The
-    difference ``arm[i] - real[i]`` removes what the arms of a seed share; what is left varies
-    less than either arm does, and its standard error (sample std / sqrt(n)) says how well n
-    seeds pin the mean difference down. ``low`` and ``high`` bound the 95% interval (mean ± t ×
+    The sweep trains every arm of one seed from the same initial weights (the synthetic arms from
+    the same pools), so ``accuracies[i]`` of every row belongs to the same seed. The difference
+    ``arm[i] - real[i]`` cancels whatever a seed's luck does to both arms alike, and its
+    standard error (sample std / sqrt(n)) says how well n seeds pin the mean difference down:
+    unlike the arms' standard deviations, it shrinks as seeds are added. ``low`` and ``high`` bound the 95% interval (mean ± t ×
     SE); ``verdict`` is "higher" or "lower" when that interval excludes 0, else "tie"; with one
     seed there is no standard error (``se``, ``low`` and ``high`` are None, ``verdict`` "one seed").
     Returns one row per arm and ratio other than the base, in the table's order.
