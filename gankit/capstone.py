@@ -13,7 +13,12 @@ The pieces, in the order the study uses them:
   images, (d) real + both, at each ratio of synthetic to real images, over several seeds;
   returns the table (mean and standard deviation of test accuracy per arm and ratio);
 * :func:`plot_table` -- accuracy against ratio, with error bars;
-* :func:`verdict` and :func:`conclusion` -- what the table says, as numbers and as a sentence.
+* :func:`verdict` and :func:`conclusion` -- what the table says by mean ± std, as numbers and as a sentence;
+* :func:`paired_differences`, :func:`format_paired` and :func:`paired_conclusion` -- each arm minus
+  real only, seed by seed, with a standard error and a 95% interval, and the sentence the notebook
+  concludes with;
+* :func:`within_class_spread` and :func:`spread_ratio` -- variety within a class, which
+  conditional accuracy cannot see.
 """
 
 from __future__ import annotations
@@ -339,3 +344,167 @@ def claim_holds(table: list[dict], sentence: str) -> bool:
     lead_claim = ("larger than the spread" in sentence) == v["significant"]
     hurt_claim = ("GAN images hurt" in sentence) == (v["gan_hurts_at"] is not None)
     return bool(named and lead_claim and hurt_claim)
+
+
+# -- paired by seed: each arm against real only, seed by seed ------------------------------------
+
+# Two-sided 95% quantiles of Student's t, by degrees of freedom (seeds - 1); 1.96 beyond 30.
+_T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228,
+        11: 2.201, 12: 2.179, 13: 2.160, 14: 2.145, 15: 2.131, 16: 2.120, 17: 2.110, 18: 2.101, 19: 2.093,
+        20: 2.086, 25: 2.060, 30: 2.042}
+
+
+def t95(df: int) -> float:
+    """The two-sided 95% quantile of Student's t with ``df`` degrees of freedom (a table; 1.96 past 30)."""
+    if df < 1:
+        raise ValueError(f"a t quantile needs at least 1 degree of freedom (2 seeds), got {df}.")
+    if df > 30:
+        return 1.96
+    return _T95.get(df) or _T95[max(k for k in _T95 if k <= df)]
+
+
+def paired_differences(table: list[dict], base_arm: str = "real", base_ratio: float = 0.0) -> list[dict]:
+    """Each arm and ratio minus real only, seed by seed: the differences, their mean, standard error and 95% interval.
+
+    The sweep trains every arm of one seed from the same initial weights (the synthetic arms from
+    the same pools), so ``accuracies[i]`` of every row belongs to the same seed. The difference
+    ``arm[i] - real[i]`` cancels whatever a seed's luck does to both arms alike, and its
+    standard error (sample std / sqrt(n)) says how well n seeds pin the mean difference down:
+    unlike the arms' standard deviations, it shrinks as seeds are added. ``low`` and ``high`` bound the 95% interval (mean ± t ×
+    SE); ``verdict`` is "higher" or "lower" when that interval excludes 0, else "tie"; with one
+    seed there is no standard error (``se``, ``low`` and ``high`` are None, ``verdict`` "one seed").
+    Returns one row per arm and ratio other than the base, in the table's order.
+    """
+    base = next((r for r in table if r["arm"] == base_arm and float(r["ratio"]) == base_ratio), None)
+    if base is None:
+        raise ValueError(f"the table has no {base_arm!r} row at ratio {base_ratio:g}: the baseline of every pair.")
+    base_values = np.asarray(base["accuracies"], "float64")
+    rows = []
+    for row in table:
+        if row is base:
+            continue
+        values = np.asarray(row["accuracies"], "float64")
+        if len(values) != len(base_values):
+            raise ValueError(f"{row['arm']} at {float(row['ratio']):g}x has {len(values)} seeds, the baseline "
+                             f"{len(base_values)}: pairs need the same seeds in the same order.")
+        differences = values - base_values
+        n = len(differences)
+        mean = float(differences.mean())
+        if n > 1:
+            se = float(differences.std(ddof=1) / np.sqrt(n))
+            low, high = mean - t95(n - 1) * se, mean + t95(n - 1) * se
+            verdict = "higher" if low > 0 else "lower" if high < 0 else "tie"
+        else:
+            se = low = high = None
+            verdict = "one seed"
+        rows.append({"arm": row["arm"], "ratio": float(row["ratio"]), "differences": differences.tolist(),
+                     "mean": mean, "se": se, "low": low, "high": high, "n": n, "verdict": verdict})
+    return rows
+
+
+def format_paired(table: list[dict]) -> str:
+    """The paired differences as text: points (of %) above real only, mean ± SE and the 95% interval, per arm and ratio."""
+    lines = [f"{'arm minus real only, same seed':32s} {'ratio':>6s} {'mean ± SE (points)':>19s} {'95% interval':>17s}"
+             f"  verdict"]
+    for row in sorted(paired_differences(table), key=lambda r: (list(ARMS).index(r["arm"]), r["ratio"])):
+        if row["se"] is None:
+            lines.append(f"{ARMS[row['arm']]:32s} {row['ratio']:>5g}x {100 * row['mean']:+9.2f}{'':10s} {'':>17s}"
+                         f"  {row['verdict']}")
+            continue
+        lines.append(f"{ARMS[row['arm']]:32s} {row['ratio']:>5g}x {100 * row['mean']:+9.2f} ± {100 * row['se']:4.2f}   "
+                     f"{100 * row['low']:+6.2f} to {100 * row['high']:+5.2f}  {row['verdict']}")
+    return "\n".join(lines)
+
+
+SCOPE = "one conditional GAN, one labelled set, synthetic pools drawn once per seed"
+
+
+def paired_conclusion(table: list[dict]) -> str:
+    """What the table shows, compared seed by seed with real only (see :func:`paired_differences`), in sentences.
+
+    It names the arm and ratio with the largest mean gain and says whether its 95% interval
+    lies above 0; it says "GAN images hurt" exactly when real + GAN images falls below real only
+    at some ratio with its interval below 0, and then says what the result is about (one GAN,
+    one labelled set, pools drawn once), not GAN images in general.
+    """
+    pairs = paired_differences(table)
+    if not pairs:
+        return "Only real only is in the table: there is nothing to compare it with."
+    n = pairs[0]["n"]
+    best = max(pairs, key=lambda r: r["mean"])
+    name = f"{ARMS[best['arm']]} at {best['ratio']:g}x"
+    if n < 2:
+        return (f"One seed per point: a difference from real only cannot be told from luck without a standard "
+                f"error, so this run shows no winner. The largest difference is {name}, "
+                f"{100 * best['mean']:+.1f} points. Run at least 3 seeds before drawing a conclusion.")
+    seeds = f"{n} seeds"
+    interval = f"95% interval {100 * best['low']:+.2f} to {100 * best['high']:+.2f}"
+    if best["verdict"] == "higher":
+        first = (f"Best: {name}, {100 * best['mean']:+.2f} points above real only on average over {seeds}, "
+                 f"each seed compared with its own real-only classifier (standard error {100 * best['se']:.2f}, "
+                 f"{interval}): a gain the seeds agree on.")
+    elif best["mean"] <= 0:
+        first = f"No arm beats real only: every arm's mean difference from it, seed by seed, is at or below 0 ({seeds})."
+    else:
+        first = (f"No clear winner: the largest mean gain, {name} with {100 * best['mean']:+.2f} points over {seeds} "
+                 f"(standard error {100 * best['se']:.2f}, {interval}), could be luck: its interval includes 0.")
+    gan = sorted((r for r in pairs if r["arm"] == "gan"), key=lambda r: r["ratio"])
+    if not gan:
+        return first
+    trail = ", ".join(f"{100 * r['mean']:+.1f} ± {100 * r['se']:.1f} at {r['ratio']:g}x" for r in gan)
+    lower = [r["ratio"] for r in gan if r["verdict"] == "lower"]
+    higher = [r["ratio"] for r in gan if r["verdict"] == "higher"]
+    if lower:
+        second = (f"GAN images hurt in this study ({SCOPE}): real + GAN images falls below real only, with its "
+                  f"interval below 0, at {', '.join(f'{r:g}x' for r in lower)} (mean ± SE in points: {trail}).")
+    elif higher:
+        second = (f"Real + GAN images beats real only at {', '.join(f'{r:g}x' for r in higher)} in this study "
+                  f"({SCOPE}) (mean ± SE in points: {trail}).")
+    else:
+        second = f"Real + GAN images is level with real only within its intervals (mean ± SE in points: {trail})."
+    return f"{first} {second}"
+
+
+def paired_claim_holds(table: list[dict], sentence: str) -> bool:
+    """Whether ``sentence`` makes the claims the paired differences support, recomputed from the raw accuracies.
+
+    It names the arm with the largest mean gain (or says no arm beats real only); it says "a gain
+    the seeds agree on" exactly when that arm's interval lies above 0; and it says "GAN images
+    hurt" exactly when real + GAN images has an interval below 0 at some ratio.
+    """
+    pairs = paired_differences(table)
+    best = max(pairs, key=lambda r: r["mean"])
+    named = ARMS[best["arm"]] in sentence or "No arm beats real only" in sentence
+    gain = ("a gain the seeds agree on" in sentence) == (best["verdict"] == "higher")
+    hurt = ("GAN images hurt" in sentence) == any(r["arm"] == "gan" and r["verdict"] == "lower" for r in pairs)
+    return bool(named and gain and hurt)
+
+
+# -- variety within a class ----------------------------------------------------------------------
+
+def within_class_spread(features, labels, num_classes: int = NUM_CLASSES) -> np.ndarray:
+    """For each class, the mean Euclidean distance between two different items of that class (nan below 2 items).
+
+    ``features`` has one row per item (judge features, or flattened pixels). A generator that
+    draws one good 3 again and again has a spread near 0 for the 3s, however right the judge
+    reads them: conditional accuracy cannot see that, this can.
+    """
+    features = np.asarray(features, "float64").reshape(len(features), -1)
+    labels = np.asarray(labels).reshape(-1)
+    if len(labels) != len(features):
+        raise ValueError(f"{len(features)} feature rows but {len(labels)} labels: one label per item.")
+    spread = np.full(num_classes, np.nan)
+    for k in range(num_classes):
+        x = features[labels == k]
+        if len(x) < 2:
+            continue
+        squared = (x ** 2).sum(1)[:, None] - 2 * x @ x.T + (x ** 2).sum(1)[None, :]
+        distances = np.sqrt(np.maximum(squared, 0.0))
+        spread[k] = distances[np.triu_indices(len(x), 1)].mean()
+    return spread
+
+
+def spread_ratio(fake_features, fake_labels, real_features, real_labels, num_classes: int = NUM_CLASSES) -> np.ndarray:
+    """Per class, the generated digits' :func:`within_class_spread` over the real digits' (1: as varied as real)."""
+    return (within_class_spread(fake_features, fake_labels, num_classes)
+            / within_class_spread(real_features, real_labels, num_classes))

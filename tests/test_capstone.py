@@ -137,3 +137,80 @@ def test_the_recorded_standard_run_says_what_its_table_shows():
         assert ("larger than the spread" in sentence) == (best != base and lead > spread), (sentence, lead, spread)
         assert f"{100 * means[base]:.1f}%" in sentence
         assert sentence == capstone.conclusion(table)
+
+
+# -- paired by seed ------------------------------------------------------------------------------
+
+PAIRED = dict(real={0: [0.80, 0.82, 0.78]},
+              augmented={1: [0.81, 0.83, 0.79]},   # +1 point on every seed: the SDs overlap, the pairs agree
+              gan={1: [0.79, 0.83, 0.77]},         # -1, +1, -1 points: a tie
+              both={1: [0.77, 0.80, 0.76]})        # -3, -2, -2 points
+
+
+def test_paired_differences_by_hand():
+    rows = {(r["arm"], r["ratio"]): r for r in capstone.paired_differences(_table(**PAIRED))}
+    assert set(rows) == {("augmented", 1.0), ("gan", 1.0), ("both", 1.0)}  # every row but the baseline
+    aug, gan, both = rows["augmented", 1.0], rows["gan", 1.0], rows["both", 1.0]
+    np.testing.assert_allclose(aug["differences"], [0.01, 0.01, 0.01])
+    assert aug["mean"] == pytest.approx(0.01) and aug["se"] == pytest.approx(0.0, abs=1e-12)
+    assert aug["verdict"] == "higher" and aug["n"] == 3
+    # gan: differences -0.01, +0.01, -0.01; mean -1/300; sample std sqrt(((2/3)^2 * 2 + (4/3)^2) / 2) / 100
+    #      = 0.011547; SE = 0.011547 / sqrt(3) = 0.0066667; 95% interval mean ± 4.303 SE (t, 2 degrees of freedom)
+    assert gan["mean"] == pytest.approx(-1 / 300)
+    assert gan["se"] == pytest.approx(0.02 / 3)
+    assert gan["low"] == pytest.approx(-1 / 300 - 4.303 * 0.02 / 3)
+    assert gan["high"] == pytest.approx(-1 / 300 + 4.303 * 0.02 / 3)
+    assert gan["verdict"] == "tie"
+    # both: -0.03, -0.02, -0.02; mean -0.07/3; sample std 0.0057735; SE 0.0033333
+    assert both["mean"] == pytest.approx(-0.07 / 3) and both["se"] == pytest.approx(0.01 / 3)
+    assert both["high"] == pytest.approx(-0.07 / 3 + 4.303 * 0.01 / 3) and both["verdict"] == "lower"
+
+
+def test_pairing_finds_a_gain_that_the_spread_calls_a_tie():
+    table = _table(**PAIRED)
+    assert "a tie" in capstone.conclusion(table)  # 1.0 point lead, within 2 + 2 points of spread
+    sentence = capstone.paired_conclusion(table)
+    assert sentence.startswith("Best: real + classic augmentation at 1x, +1.00 points above real only")
+    assert "a gain the seeds agree on" in sentence and "GAN images hurt" not in sentence
+    assert capstone.paired_claim_holds(table, sentence)
+    assert not capstone.paired_claim_holds(table, sentence.replace("a gain the seeds agree on", "a tie"))
+
+
+def test_paired_conclusion_says_gan_images_hurt_with_the_study_s_scope():
+    table = _table(real={0: [0.80, 0.82, 0.78]}, augmented={1: [0.81, 0.83, 0.77]},
+                   gan={1: [0.79, 0.815, 0.77], 2: [0.75, 0.77, 0.74]}, both={1: [0.80, 0.82, 0.78]})
+    sentence = capstone.paired_conclusion(table)
+    assert "GAN images hurt in this study" in sentence and capstone.SCOPE in sentence
+    assert "at 1x, 2x" in sentence and capstone.paired_claim_holds(table, sentence)
+    assert "No clear winner" in sentence  # augmented: +1, +1, -1 points
+
+
+def test_paired_differences_need_the_same_seeds_and_one_seed_gives_no_verdict():
+    with pytest.raises(ValueError, match="same seeds"):
+        capstone.paired_differences(_table(real={0: [0.8, 0.81]}, gan={1: [0.8]}))
+    one = _table(real={0: [0.8]}, augmented={1: [0.9]}, gan={1: [0.6]}, both={1: [0.85]})
+    (row,) = [r for r in capstone.paired_differences(one) if r["arm"] == "gan"]
+    assert row["se"] is None and row["verdict"] == "one seed"
+    sentence = capstone.paired_conclusion(one)
+    assert sentence.startswith("One seed per point") and "hurt" not in sentence
+    assert capstone.t95(4) == pytest.approx(2.776) and capstone.t95(100) == 1.96
+
+
+# -- variety within a class ----------------------------------------------------------------------
+
+def test_within_class_spread_by_hand():
+    features = np.array([[0, 0], [3, 4],            # class 0: one pair, 5 apart
+                         [0, 0], [1, 0], [0, 1],    # class 1: 1, 1 and sqrt(2) apart
+                         [7, 7]], "float64")        # class 2: a single item
+    labels = np.array([0, 0, 1, 1, 1, 2])
+    spread = capstone.within_class_spread(features, labels, num_classes=4)
+    assert spread[0] == pytest.approx(5.0)
+    assert spread[1] == pytest.approx((2 + np.sqrt(2)) / 3)
+    assert np.isnan(spread[2]) and np.isnan(spread[3])
+    # one digit drawn again and again: no spread, however right it is read
+    copies = np.repeat(features[:1], 4, axis=0)
+    assert capstone.within_class_spread(copies, np.zeros(4, int), 1)[0] == pytest.approx(0.0)
+    ratio = capstone.spread_ratio(features[:2] / 2, labels[:2], features[:2], labels[:2], num_classes=1)
+    assert ratio[0] == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="one label per item"):
+        capstone.within_class_spread(features, labels[:3])

@@ -179,3 +179,33 @@ def test_batches_refuse_images_already_scaled_to_tanh_range():
     scaled = images.to_tanh_range(np.zeros((4, 8, 8, 3), np.uint8))
     with pytest.raises(ValueError, match="takes the uint8 pixels .* Fix: pass the images as loaded"):
         images.ImageBatches(scaled, batch_size=2)
+
+
+# -- the appendix's text: practice sets you can find, and what pictures of people ask -------------
+
+def _appendix_text() -> str:
+    import nbformat
+
+    from notebook_tools import notebook_path
+
+    notebook = nbformat.read(notebook_path("A_own_dataset"), as_version=4)
+    return "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+
+
+def test_the_five_practice_sets_have_kaggle_identifiers_and_links():
+    import re
+
+    text = _appendix_text()
+    for identifier in ("bryanb/abstract-art-gallery", "kmader/high-content-screening-celegans",
+                       "kmader/pulmonary-chest-xray-abnormalities", "hyperclaw79/fakefaces",
+                       "jeffheaton/glasses-or-no-glasses"):
+        assert f"(https://www.kaggle.com/datasets/{identifier})" in text, f"no link to Kaggle's {identifier}"
+    assert re.search(r"kaggle datasets download -d", text)
+    assert "keras.utils.image_dataset_from_directory" in text  # Keras's own loader, beside the course's
+
+
+def test_the_appendix_speaks_of_consent_disclosure_licences_and_the_kernel_s_origin():
+    text = _appendix_text()
+    for word in ("*Consent*", "*Disclosure*", "*Licences*", "licence"):
+        assert word in text, f"appendix A says nothing under {word!r}"
+    assert "5×5 kernels" in text and "dcgan.torch" in text  # the paper's figure, and where 4x4 comes from

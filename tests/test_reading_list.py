@@ -10,7 +10,7 @@ from notebook_tools import notebook_path
 ITEM = re.compile(r"^### (\d+)\. (.+)$", re.M)
 WHEN = re.compile(r"\*\*When:\*\* after notebook (\d\d)\.")
 WHY = re.compile(r"\*\*Why:\*\* (.+)", re.S)
-COURSE_NOTEBOOKS = {f"{n:02d}" for n in range(6)}
+COURSE_NOTEBOOKS = {f"{n:02d}" for n in range(7)}  # 00 to 06
 
 
 def _notebook():
@@ -36,12 +36,12 @@ def test_every_item_names_one_course_notebook_and_gives_a_reason():
     assert [n for n, *_ in items] == list(range(1, len(items) + 1)), "items are numbered 1, 2, 3, ... in order"
     for number, title, when, why in items:
         assert len(when) == 1 and when[0] in COURSE_NOTEBOOKS, (
-            f"item {number} ({title}) must say '**When:** after notebook NN.' once, NN in 00-05; found {when}")
+            f"item {number} ({title}) must say '**When:** after notebook NN.' once, NN in 00-06; found {when}")
         sentences = [s for s in re.split(r"(?<=[.!?])\s+", why) if len(s.split()) >= 5]
         assert 1 <= len(sentences) <= 2, f"item {number} ({title}): the reason should be one or two sentences: {why!r}"
     afters = [when[0] for *_, when, _ in items]
     assert afters == sorted(afters), "the list follows the order of the notebooks"
-    assert set(afters) == COURSE_NOTEBOOKS, f"each notebook 00-05 should have a reading; covered {sorted(set(afters))}"
+    assert set(afters) == COURSE_NOTEBOOKS, f"each notebook 00-06 should have a reading; covered {sorted(set(afters))}"
 
 
 def test_the_brief_s_items_are_on_the_list():
@@ -49,6 +49,20 @@ def test_the_brief_s_items_are_on_the_list():
     for must in ("1406.2661", "1701.00160", "2010.06418", "Inclusive GAN", "DCGAN", "CycleGAN", "pix2pix",
                  "Coursera", "Algorithms, Theory, and Applications"):
         assert must in text, f"the reading list lacks {must}"
+    # and the papers behind what the course builds and measures (issue 21): LSGAN, conditional GANs,
+    # WGAN-GP, FID, StyleGAN, ADA and DiffAugment, and one reading on deepfakes and consent
+    for must in ("1611.04076", "1411.1784", "1704.00028", "1706.08500", "1812.04948", "2006.06676", "2006.10738",
+                 "Deep Fakes"):
+        assert must in text, f"the reading list lacks {must}"
+
+
+def test_every_paper_gives_its_year_venue_and_identifier():
+    for cell in _notebook().cells:
+        if cell.cell_type != "markdown" or not ITEM.match(cell.source) or "Coursera" in cell.source:
+            continue
+        byline = " ".join(cell.source.split("**When:**")[0].splitlines()[1:]).strip()  # authors, year, link
+        assert re.search(r"\((19|20)\d\d; .+\)", byline), f"year and venue missing: {byline!r}"
+        assert re.search(r"\[(arXiv \d{4}\.\d{4,5}|doi 10\.\S+)\]\(https://", byline), f"no arXiv id or DOI: {byline!r}"
 
 
 def test_the_reading_plan_cell_matches_the_items():

@@ -19,7 +19,26 @@ CHECKS = {
     "ex_join_label": "exercises.check_join_label(join_label)",
     "ex_mix": "exercises.check_mix(mix)",
     "ex_augment": "exercises.check_augment(augment)",
+    "ex_runs": "exercises.check_study_names(diagnosis)",
 }
+
+_MIX = '''def mix(real_images, real_labels, fake_images, fake_labels, ratio, seed=0):
+    count = {count}
+    picked = {picked}
+    return np.concatenate([real_images, fake_images[picked]]), np.concatenate([real_labels, fake_labels[picked]])
+'''
+
+_AUGMENT = '''def augment(images, seed=0):
+    x = layers.RandomTranslation(0.1, 0.1, fill_mode="constant", fill_value={fill}, seed={seed})(images, training={training})
+    x = layers.RandomRotation({factor}, fill_mode="constant", fill_value={fill}, seed={seed})(x, training={training})
+    x = x + {noise} * keras.random.normal(ops.shape(x), seed={seed})
+    return ops.clip(x, -1.0, 1.0)
+'''
+
+
+def _augment(fill="-1.0", seed="seed", training="True", factor="10 / 360", noise="0.1"):
+    return _AUGMENT.format(fill=fill, seed=seed, training=training, factor=factor, noise=noise)
+
 
 WRONG = [
     dict(
@@ -127,5 +146,100 @@ WRONG = [
         loses=["test_augment"],
         says="outside [-1, 1]",
         visible="outside [-1, 1]",
+    ),
+    # -- found by general hidden tests: each keeps the visible check's inputs happy -----------------
+    dict(
+        name="one_hot_depth_from_the_batch",
+        cell="ex_join_label",
+        source='''def join_label(noise, labels, num_classes=10):
+    one_hot = keras.utils.to_categorical(ops.convert_to_numpy(labels))  # depth: the largest label in the batch + 1
+    return ops.concatenate([noise, ops.cast(one_hot, noise.dtype)], axis=-1)
+''',
+        loses=["test_join_label"],
+        says="read from the labels present",
+    ),
+    dict(
+        name="picks_from_the_global_random_state",
+        cell="ex_mix",
+        source=_MIX.format(count="int(round(ratio * len(real_images)))",
+                           picked="np.random.choice(len(fake_images), count, replace=False)  # the seed is never used"),
+        loses=["test_mix"],
+        says="same seed picks different",
+        visible="picks different generated images",
+    ),
+    dict(
+        name="takes_the_first_fakes",
+        cell="ex_mix",
+        source=_MIX.format(count="int(round(ratio * len(real_images)))",
+                           picked="np.arange(count)  # the pool is random anyway ... but the same for every seed"),
+        loses=["test_mix"],
+        says="whatever the seed",
+        visible="whatever the seed",
+    ),
+    dict(
+        name="count_cut_down_not_rounded",
+        cell="ex_mix",
+        source=_MIX.format(count="int(ratio * len(real_images))  # 1.75 becomes 1",
+                           picked="np.random.default_rng(seed).choice(len(fake_images), count, replace=False)"),
+        loses=["test_mix"],
+        says="instead of rounded",
+    ),
+    dict(
+        name="random_layers_outside_training",
+        cell="ex_augment",
+        source=_augment(training="False"),
+        loses=["test_augment"],
+        says="training mode",
+        visible="neither move nor turn",
+    ),
+    dict(
+        name="no_noise",
+        cell="ex_augment",
+        source=_augment(noise="0.0"),
+        loses=["test_augment"],
+        says="little or no noise",
+        visible="little or no noise",
+    ),
+    dict(
+        name="border_filled_with_grey",
+        cell="ex_augment",
+        source=_augment(fill="0.0"),
+        loses=["test_augment"],
+        says="filled with 0",
+        visible="grey, not background",
+    ),
+    dict(
+        name="rotation_factor_of_half_a_turn",
+        cell="ex_augment",
+        source=_augment(factor="10 / 180"),
+        loses=["test_augment"],
+        says="15 degrees or more",
+        visible="15 degrees or more",
+    ),
+    dict(
+        name="seed_ignored",
+        cell="ex_augment",
+        source=_augment(seed="None"),
+        loses=["test_augment"],
+        says="same seed gives different copies",
+        visible="same seed gives different copies",
+    ),
+    # -- Exercise 4: reading runs seed by seed -----------------------------------------------------
+    dict(
+        name="runs_read_by_their_mean_lead",
+        cell="ex_runs",
+        source='''diagnosis = {"A": "consistent gain", "B": "consistent loss", "C": "tie", "D": "one lucky seed"}
+''',
+        loses=["test_runs"],
+        says="run a is not 'consistent gain'",
+    ),
+    dict(
+        name="one_name_twice",
+        cell="ex_runs",
+        source='''diagnosis = {"A": "consistent gain", "B": "consistent loss", "C": "tie", "D": "consistent gain"}
+''',
+        loses=["test_runs"],
+        says="more than one run",
+        visible="more than one run",
     ),
 ]
