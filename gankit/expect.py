@@ -18,6 +18,12 @@ wrong. So the run is kept and the text is checked against it:
           - {metric: train_seconds, per: 60, as: "{:.1f} minutes"}  # 390 -> "6.5 minutes"
           - {metric: wall_seconds, per: 60, as: "about {:.0f} minutes", cell: "# A"}  # stated in another cell
 
+* other seeds: ``docs/expected/seeds/<notebook>-seed<N>.json`` are standard runs that differ from
+  the kept one only in their seed (``python -m gankit.expect keep --other-seed RESULT_FOLDER``).
+  They too must meet today's bars, and a ``says`` item with ``over: seeds`` states the range
+  of a metric over the kept run and these: ``{metric: colour_gap, over: seeds, as: "{:.2f} to
+  {:.2f}"}`` -> "0.08 to 0.10".
+
 :func:`disagreements` lists every stated value that the text (the ``cell``, and any other
 cell a ``says`` item names) does not write as the run recorded it, and a ``seed N`` in the text that is not the run's seed. ``tests/test_expect.py``
 runs it for every notebook with an ``expect`` entry, on the source notebook and on the
@@ -37,10 +43,20 @@ import sys
 from gankit.run import ROOT, SOLUTIONS, load_bars, metric_value
 
 EXPECTED = ROOT / "docs" / "expected"
+OTHER_SEEDS = EXPECTED / "seeds"
 
 
 def expected_path(notebook: str) -> pathlib.Path:
     return EXPECTED / f"{notebook}.json"
+
+
+def other_seed_runs(notebook: str) -> dict[int, dict]:
+    """{seed: run} of the standard runs kept for ``notebook`` at seeds other than the default."""
+    runs = {}
+    for path in sorted(OTHER_SEEDS.glob(f"{notebook}-seed*.json")):
+        run = json.loads(path.read_text(encoding="utf-8"))
+        runs[int(run.get("parameters", {}).get("seed", -1))] = run
+    return runs
 
 
 def default_parameters(path: str | pathlib.Path) -> dict:
@@ -59,8 +75,9 @@ def default_parameters(path: str | pathlib.Path) -> dict:
     raise ValueError(f"{path} has no cell tagged 'parameters'. Fix: tag the notebook's parameters cell.")
 
 
-def not_default(notebook_path, run: dict) -> list[str]:
-    """Why ``run`` is not a standard run with the notebook's default parameters ([] when it is)."""
+def not_default(notebook_path, run: dict, other_seed: bool = False) -> list[str]:
+    """Why ``run`` is not a standard run with the notebook's default parameters ([] when it is);
+    with ``other_seed``, why it is not one that differs from them in its seed alone."""
     problems = []
     if run.get("profile") != "standard":
         problems.append(f"it ran profile {run.get('profile')!r}, not 'standard'")
@@ -80,8 +97,13 @@ def not_default(notebook_path, run: dict) -> list[str]:
                         "runner timed that); run it again")
     defaults = default_parameters(notebook_path)
     for name, value in run["parameters"].items():
-        if name != "profile" and defaults.get(name, object()) != value:
+        if name == "seed" and other_seed:
+            if value == defaults.get("seed"):
+                problems.append(f"it ran the default seed ({value}); keep it as the notebook's run instead")
+        elif name != "profile" and defaults.get(name, object()) != value:
             problems.append(f"it set {name}={value!r}, where the notebook's default is {defaults.get(name)!r}")
+    if other_seed and "seed" not in run["parameters"]:
+        problems.append("it ran the default seed; keep it as the notebook's run instead")
     return problems
 
 
@@ -117,15 +139,29 @@ def written(value, say: dict) -> str:
     return say.get("as", "{}").format(*values)
 
 
-def disagreements(notebook: str, text: str, run: dict, spec: dict, seed: int | None = None) -> list[str]:
-    """Each value of ``spec['says']`` that ``text`` does not state as ``run`` recorded it; a ``seed N`` other than ``seed``."""
+def _value(run: dict, name: str):
+    return run["wall_seconds"] if name == "wall_seconds" else metric_value(run.get("records", {}), name)
+
+
+def disagreements(notebook: str, text: str, run: dict, spec: dict, seed: int | None = None,
+                  others: list[dict] = ()) -> list[str]:
+    """Each value of ``spec['says']`` that ``text`` does not state as ``run`` recorded it (an
+    ``over: seeds`` item: as the range over ``run`` and ``others``); a ``seed N`` other than ``seed``."""
     problems = []
     flat = " ".join(text.split())  # the text's line breaks are not part of a number
     for say in spec.get("says") or []:
         names = metrics_of(say)
         try:
-            values = [metric_value(run.get("records", {}), name) if name != "wall_seconds" else run["wall_seconds"]
-                      for name in names]
+            if say.get("over") == "seeds":
+                if not others:
+                    problems.append(f"{notebook}: the text states a range over seeds, but no other seed's run is "
+                                    f"kept. Fix: python -m gankit.expect keep --other-seed <result folder>.")
+                    continue
+                (name,) = names
+                spread = [_value(r, name) for r in [run, *others]]
+                values = [min(spread), max(spread)]
+            else:
+                values = [_value(run, name) for name in names]
         except KeyError as missing:
             problems.append(f"{notebook}: the kept run did not record {missing.args[0]!r}, which the text states. "
                             f"Fix: record it, or take it out of the expect entry.")
@@ -133,6 +169,8 @@ def disagreements(notebook: str, text: str, run: dict, spec: dict, seed: int | N
         text_of = written(values, say)
         if text_of not in flat:
             recorded = ", ".join(f"{n} = {v!r}" for n, v in zip(names, values))
+            if say.get("over") == "seeds":
+                recorded = f"{names[0]} from {values[0]!r} to {values[1]!r} over {1 + len(others)} seeds"
             problems.append(f"{notebook}: the run recorded {recorded}, which the text should state as "
                             f"{text_of!r}; it does not. Fix: write that, or rerun and keep the run "
                             f"(python -m gankit.expect keep).")
@@ -156,20 +194,29 @@ def check(notebook: str, bars: dict | None = None, notebook_path=None) -> list[s
     run = json.loads(kept.read_text(encoding="utf-8"))
     problems = [f"{notebook}: the kept run {kept} is not the default standard run: {why}"
                 for why in not_default(path, run)]
+    others = other_seed_runs(notebook)
+    problems += [f"{notebook}: the run kept for seed {other} is not a standard run at another seed: {why}"
+                 for other, other_run in others.items() for why in not_default(path, other_run, other_seed=True)]
     seed = run.get("parameters", {}).get("seed", default_parameters(path).get("seed"))
-    return problems + disagreements(notebook, stated(path, spec), run, spec, seed)
+    return problems + disagreements(notebook, stated(path, spec), run, spec, seed, list(others.values()))
 
 
-def keep(result_folder) -> pathlib.Path:
-    """Copy a result folder's metrics.json to docs/expected/, refusing a run that is not the default standard one."""
+def keep(result_folder, other_seed: bool = False) -> pathlib.Path:
+    """Copy a result folder's metrics.json to docs/expected/, refusing a run that is not the default
+    standard one; with ``other_seed``, to docs/expected/seeds/, refusing one that differs in more than its seed."""
     folder = pathlib.Path(result_folder)
     metrics = folder / "metrics.json"
     if not metrics.is_file():
         raise SystemExit(f"{metrics} does not exist. Fix: pass the folder python -m gankit.run wrote for one notebook.")
     run = json.loads(metrics.read_text(encoding="utf-8"))
-    problems = not_default(SOLUTIONS / run["notebook"] / f"{run['notebook']}.ipynb", run)
+    problems = not_default(SOLUTIONS / run["notebook"] / f"{run['notebook']}.ipynb", run, other_seed)
     if problems:
         raise SystemExit(f"{metrics} is not kept: {'; '.join(problems)}.")
+    if other_seed:
+        OTHER_SEEDS.mkdir(parents=True, exist_ok=True)
+        target = OTHER_SEEDS / f"{run['notebook']}-seed{run['parameters']['seed']}.json"
+        shutil.copyfile(metrics, target)
+        return target
     EXPECTED.mkdir(parents=True, exist_ok=True)
     target = expected_path(run["notebook"])
     shutil.copyfile(metrics, target)
@@ -181,10 +228,12 @@ def main(argv=None) -> int:
     verbs = parser.add_subparsers(dest="verb", required=True)
     keeper = verbs.add_parser("keep", help="keep a standard run as the one the notebook's text must agree with")
     keeper.add_argument("result_folder")
+    keeper.add_argument("--other-seed", action="store_true",
+                        help="a run at another seed, for the range over seeds the text states and the bars")
     verbs.add_parser("check", help="check every notebook's text against its kept run")
     args = parser.parse_args(argv)
     if args.verb == "keep":
-        target = keep(args.result_folder)
+        target = keep(args.result_folder, args.other_seed)
         print(f"kept {target}")
         problems = check(json.loads(target.read_text(encoding="utf-8"))["notebook"])
     else:
