@@ -30,7 +30,8 @@ def test_a_changed_number_or_seed_is_caught(notebook):
     run = json.loads(expect.expected_path(notebook).read_text(encoding="utf-8"))
     text = expect.stated(path, spec)
     seed = expect.default_parameters(path)["seed"]
-    assert expect.disagreements(notebook, text, run, spec, seed) == []
+    others = list(expect.other_seed_runs(notebook).values())
+    assert expect.disagreements(notebook, text, run, spec, seed, others) == []
     for say in spec["says"]:
         for name in expect.metrics_of(say):  # each number of an item that states several
             other = copy.deepcopy(run)
@@ -40,9 +41,9 @@ def test_a_changed_number_or_seed_is_caught(notebook):
                 where = where[int(part)] if isinstance(where, list) else where[part]
             last = int(last) if isinstance(where, list) else last
             where[last] = where[last] * 1.5 + 1  # a run that gave another number
-            problems = expect.disagreements(notebook, text, other, spec, seed)
+            problems = expect.disagreements(notebook, text, other, spec, seed, others)
             assert problems and name in problems[0] and "Fix" in problems[0], (name, say)
-    assert any("seed" in p for p in expect.disagreements(notebook, text + " (seed 7)", run, spec, seed))
+    assert any("seed" in p for p in expect.disagreements(notebook, text + " (seed 7)", run, spec, seed, others))
 
 
 @pytest.mark.parametrize("notebook", STATING)
@@ -102,3 +103,31 @@ def test_the_readme_states_the_kept_runs_time(notebook):
     assert standard == f"~{run['wall_seconds'] / 60:.0f} min", (
         f"README.md says {standard!r} for {notebook}'s standard run; its kept run took "
         f"{run['wall_seconds'] / 60:.1f} minutes. Fix: write ~{run['wall_seconds'] / 60:.0f} min.")
+
+
+@pytest.mark.parametrize("notebook", sorted({path.name.split("-seed")[0] for path in expect.OTHER_SEEDS.glob("*-seed*.json")}))
+def test_runs_kept_at_other_seeds_meet_todays_bars_and_their_range_is_checked(notebook):
+    path = ROOT / "solutions" / notebook / f"{notebook}.ipynb"
+    others = expect.other_seed_runs(notebook)
+    assert len(others) >= 2 and expect.default_parameters(path)["seed"] not in others  # the default and two more
+    for seed, run in others.items():
+        assert expect.not_default(path, run, other_seed=True) == [], seed
+    spec = BARS[notebook]["expect"]
+    ranges = [say for say in spec["says"] if say.get("over") == "seeds"]
+    assert ranges, f"{notebook}: the text should state the spread over its seeds"
+    kept = json.loads(expect.expected_path(notebook).read_text(encoding="utf-8"))
+    text = expect.stated(path, spec)
+    seed = expect.default_parameters(path)["seed"]
+    assert expect.disagreements(notebook, text, kept, spec, seed, list(others.values())) == []
+    # another seed that gave a value outside the stated range is caught
+    for say in ranges:
+        (name,) = expect.metrics_of(say)
+        moved = copy.deepcopy(list(others.values()))
+        moved[0]["records"][name] = moved[0]["records"][name] * 3 + 1
+        problems = expect.disagreements(notebook, text, kept, spec, seed, moved)
+        assert problems and name in problems[0] and "seeds" in problems[0]
+    # and a run at the default seed or with another parameter is not a run at another seed
+    assert expect.not_default(path, kept, other_seed=True)
+    changed = copy.deepcopy(next(iter(others.values())))
+    changed["parameters"]["steps"] = 1
+    assert any("steps" in why for why in expect.not_default(path, changed, other_seed=True))
