@@ -205,3 +205,34 @@ def test_the_notebook_trains_with_the_learners_functions():
             "generator_loss": "generator_loss"}
     assert {k: passed.get(k) for k in want} == want, passed
     assert set(want.values()) <= defined, f"the exercises define {sorted(defined)}"
+
+
+# -- Exercise 6: the recorded table it asks about --------------------------------------------------
+
+def test_the_shipped_rows_are_the_kept_runs_and_the_signs_hold_for_them():
+    """pix2pix_rows.json is the kept standard run (docs/expected), shuffled as the notebook's answer says, and each
+    name's sign (what the visible check says it predicts) is true of its row."""
+    import json
+
+    from gankit.exercises import pix2pix as exercises
+    from gankit.expect import expected_path
+
+    namespace = {}
+    exec(solution_sources("04_pix2pix")["ex_diagnosis"], namespace)
+    answer = {run: " ".join(name.lower().split()) for run, name in namespace["diagnosis"].items()}
+    shipped = exercises.load_rows()
+    kept = json.loads(expected_path("04_pix2pix").read_text())["records"]
+    keys = {"edge map": "edges", "mean photo": "mean_photo", "l1 alone": "l1only", "pix2pix": "gan"}
+    rows = {answer[run]: row for run, row in shipped["rows"].items()}
+    for name, row in rows.items():
+        assert row == {m: kept[f"{keys[name]}_{m}"] for m in exercises.MEASURES}, name
+    assert (shipped["steps"], shipped["val_pairs"], shipped["image_size"]) == \
+        (kept["steps"], kept["val_pairs"], kept["image_size"])
+    assert [name for name in keys.values()] != [keys[answer[run]] for run in sorted(answer)], "rows not shuffled"
+    edge, mean, l1only, gan = (rows[k] for k in ("edge map", "mean photo", "l1 alone", "pix2pix"))
+    by = lambda m: sorted(rows, key=lambda k: rows[k][m])  # noqa: E731
+    assert by("l1")[-1] == "edge map" and by("psnr")[0] == "edge map" and by("sharpness")[0] != "edge map"
+    assert by("sharpness")[0] == "mean photo" and by("ssim")[0] == "mean photo" and mean["l1"] < edge["l1"]
+    assert set(by("l1")[:2]) == set(by("ssim")[-2:]) == set(by("psnr")[-2:]) == {"l1 alone", "pix2pix"}
+    assert by("sharpness")[-1] == "pix2pix" and l1only["sharpness"] < gan["sharpness"] - 0.1
+    assert all(abs(l1only[m] - gan[m]) < 0.1 for m in ("l1", "psnr", "ssim"))  # "within a few hundredths"
