@@ -253,8 +253,8 @@ def check_unet(unet, image_size: int = 32, levels: int = 3, width: int = 4, batc
             unet(symbolic, down, up, out)
         except Exception as error:
             raise ExerciseError(f"unet works on arrays but not on keras.Input ({error_text(error, 160)}), so it "
-                                "cannot build a model. Fix: join with keras.ops.concatenate (or "
-                                "layers.Concatenate), not NumPy.") from None
+                                "cannot build a model. Fix: join with keras.ops (or a Keras layer), not "
+                                "NumPy.") from None
         passed(f"unet: {levels} levels at {image_size}x{image_size}, every skip joined to its own level, skip "
                "first; the same numbers as the package's U-Net.")
         return
