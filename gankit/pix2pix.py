@@ -7,11 +7,17 @@ THIS edge map?" and not merely "is this a plausible photo?". The generator's los
 100 x the L1 distance to the true target (:func:`generator_loss`): L1 alone gets the
 layout right and blurs; the GAN term pushes back against the blur.
 
+These three functions are the reference answers of notebook 04's exercises. :class:`Pix2Pix`
+trains with them by default, and with the learner's own functions when they are passed in
+(``conditional_input=``, ``discriminator_loss=``, ``generator_loss=``), as notebook 04 does.
+
 The defaults are the paper's settings (256x256, 8-level U-Net, 3-layer PatchGAN,
 cross-entropy GAN loss, L1 weight 100, Adam 2e-4 with beta_1 0.5).
 """
 
 from __future__ import annotations
+
+from typing import Callable
 
 import keras
 from keras import ops
@@ -37,8 +43,12 @@ def discriminator_loss(real_scores, fake_scores):
     return 0.5 * (_cross_entropy(real_scores, 1.0) + _cross_entropy(fake_scores, 0.0))
 
 
-def generator_loss(fake_scores, fake, target, l1_weight: float = 100.0):
-    """``(total, gan, l1)``: total = cross-entropy of D's scores against 1 + ``l1_weight`` x mean |fake - target|."""
+def generator_loss(fake_scores, fake, condition, target, l1_weight: float = 100.0):
+    """``(total, gan, l1)``: total = cross-entropy of D's scores against 1 + ``l1_weight`` x mean |fake - target|.
+
+    ``condition`` (the input) is not used: the training step passes everything it has at hand,
+    and a variant's loss may need it.
+    """
     gan = _cross_entropy(fake_scores, 1.0)
     l1 = ops.mean(ops.abs(fake - target))
     return gan + l1_weight * l1, gan, l1
@@ -53,19 +63,37 @@ class Pix2Pix(steps.Game):
     """A U-Net generator and a conditional PatchGAN trained together; ``fit`` takes pairs ``(input, target)``.
 
     One step: the discriminator on (input, target) against (input, generated), then the
-    generator on :func:`generator_loss`. Logs ``d_loss``, ``g_loss``, ``gan`` and ``l1``.
+    generator on its loss. Logs ``d_loss``, ``g_loss``, ``gan`` and ``l1``.
     ``l1_weight=0`` trains a plain conditional GAN; to train with L1 alone (the paper's
     ablation), use :func:`l1_only` instead.
+
+    The objectives are arguments, so that a learner's own functions train the model:
+
+    * ``conditional_input(condition, image)``: what the discriminator sees (default:
+      :func:`conditional_input`);
+    * ``discriminator_loss(real_scores, fake_scores)``: one number (default:
+      :func:`discriminator_loss`);
+    * ``generator_loss(fake_scores, fake, condition, target, l1_weight=...)``: ``(total, gan, l1)``,
+      called with this model's ``l1_weight`` (default: :func:`generator_loss`).
     """
 
     def __init__(self, image_size: int = 256, channels: int = 3, out_channels: int | None = None, width: int = 64,
                  levels: int = 8, d_width: int = 64, d_layers: int = 3, l1_weight: float = 100.0,
-                 dropout: float = 0.5, **kwargs):
+                 dropout: float = 0.5, *, conditional_input: Callable = conditional_input,
+                 discriminator_loss: Callable = discriminator_loss, generator_loss: Callable = generator_loss,
+                 **kwargs):
         super().__init__(**kwargs)
         out_channels = channels if out_channels is None else out_channels
         self.generator = blocks.unet_generator(image_size, channels, out_channels, width, levels, dropout)
         self.discriminator = blocks.patchgan(image_size, channels + out_channels, d_width, d_layers)
         self.l1_weight = float(l1_weight)
+        for name, function in (("conditional_input", conditional_input), ("discriminator_loss", discriminator_loss),
+                               ("generator_loss", generator_loss)):
+            if not callable(function):
+                raise ValueError(f"{name} must be a function, got {type(function).__name__}. Fix: pass the function "
+                                 f"itself, without calling it (no parentheses).")
+        self.conditional_input, self.discriminator_objective = conditional_input, discriminator_loss
+        self.generator_objective = generator_loss
         self.track("d_loss", "g_loss", "gan", "l1")
 
     def compile(self, d_optimizer, g_optimizer, **kwargs):
@@ -86,16 +114,22 @@ class Pix2Pix(steps.Game):
 
     def judge(self, condition, image):
         """The discriminator's scores (logits, one per patch) for ``image`` as a translation of ``condition``."""
-        return self.discriminator(conditional_input(condition, image), training=True)
+        return self.discriminator(self.conditional_input(condition, image), training=True)
 
     def d_loss(self, batch):
         condition, target, fake = batch
-        return discriminator_loss(self.judge(condition, target), self.judge(condition, fake))
+        return self.discriminator_objective(self.judge(condition, target), self.judge(condition, fake))
 
     def g_loss(self, batch):
         condition, target, _ = batch
         fake = self.generator(condition, training=True)
-        total, gan, l1 = generator_loss(self.judge(condition, fake), fake, target, self.l1_weight)
+        value = self.generator_objective(self.judge(condition, fake), fake, condition, target, l1_weight=self.l1_weight)
+        if not isinstance(value, (tuple, list)) or len(value) != 3:
+            raise ValueError(f"the generator's loss must return three values, (total, gan, l1), but it returned "
+                             f"{type(value).__name__}{f' of {len(value)}' if isinstance(value, (tuple, list)) else ''}. "
+                             "Fix: return the total, then the GAN term and the L1 term apart (the progress bar "
+                             "shows them).")
+        total, gan, l1 = value
         return total, {"gan": gan, "l1": l1}
 
     def call(self, condition, training=False):
