@@ -196,6 +196,7 @@ def sweep(real, test, make_fakes, ratios, seeds, steps: int, batch_size: int = 6
     results: dict = {}
     per_seed = sum(1 if arm == "real" else len([r for r in ratios if r > 0]) for arm in arms)
     bar = Progress(per_seed * len(seeds), "sweep", unit="classifiers", mode=None if progress else "off")
+    bar.begin()
     for seed in seeds:
         pool = int(round(top * n))
         copies = max(1, int(np.ceil(top)))

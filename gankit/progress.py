@@ -122,6 +122,12 @@ class Progress:
             return None
         return (self.done - self._first_done) / (now - self._first_time)
 
+    def begin(self) -> None:
+        """Show the opening line (nothing done yet), once, before a first step that may take a while
+        (a first training step compiles), so that a log shows the loop has started."""
+        if self.mode != "off" and self._last_shown is None and not self._closed:
+            self._show(self.clock())
+
     def update(self, done: int, pairs=(), *, now: float | None = None, **values) -> None:
         """Report ``done`` steps so far and values to show (``d_loss=0.7``, or Keras-style pairs
         ``[("d_loss", 0.7)]``); draws when the mode's rate allows, and always at ``total``."""
@@ -199,6 +205,9 @@ def _training_progress_class():
             super().__init__()
             self.bar = Progress(total, title, **options)
             self.show, self.step = show, int(start)
+
+        def on_train_begin(self, logs=None):
+            self.bar.begin()  # the first step compiles: say that training has started
 
         def on_train_batch_end(self, batch, logs=None):
             self.step += 1
