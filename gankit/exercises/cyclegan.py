@@ -443,8 +443,8 @@ def grade_receptive_fields(receptive_fields, image_size: int = STANDARD_SIZE) ->
             without_last_two = (without_last_two - 1) * 2 + 4
         if abs(got - right * image_size / 256) <= 1:
             why = ("the field does not shrink with the image: it is fixed by the layers (their kernels and "
-                   "strides), so the paper's discriminator sees as many pixels of a 64-pixel image as of a "
-                   "256-pixel one")
+                   "strides), so a discriminator sees as many pixels of a 64-pixel image as of a 256-pixel "
+                   "one")
         elif got == 2 ** depth:
             why = (f"{2 ** depth} is the stride between neighbouring scores (how far apart their windows start), "
                    "not the width of one window; each layer's kernel widens the window beyond its stride")
