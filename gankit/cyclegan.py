@@ -9,8 +9,12 @@ the input by the cycle: A -> B -> A must give A back. The pieces, each a short f
 * :func:`cycle_loss` -- L1 between an image and its round trip, weight lambda = 10;
 * :func:`identity_loss` -- L1 between a B image and ``g_ab`` of it (a generator shown
   its own target domain should leave it alone), weight 0.5 x lambda; it keeps colours;
-* :class:`ImagePool` -- the discriminators learn from a history of 50 generated
-  images, not only the newest, so the two sides do not chase each other in circles;
+* :func:`cycle_term`, :func:`identity_term` -- both round trips, both identity pairs, weighted;
+  :func:`generator_objective` -- adversarial + lambda x cycle + 0.5 x lambda x identity
+  (notebook 03's exercises have the same signatures, and ``CycleGAN`` trains with the
+  learner's functions when they are passed to it);
+* :class:`ImagePool` -- the discriminators learn from a random sample of up to 50 earlier
+  generated images as well as the newest, which reduces the players' oscillation;
 * :class:`CycleGAN` -- a :class:`gankit.steps.Game`: D_A, then D_B, then both
   generators, in one compiled step on every backend;
 * :func:`schedule` -- steps, round length and identity-comparison steps, from a profile
@@ -44,7 +48,9 @@ from gankit.utils import to_numpy
 def lsgan_discriminator_loss(real_scores, fake_scores):
     """Least-squares loss of a discriminator: 0.5 * (mean (D(real) - 1)^2 + mean D(fake)^2).
 
-    The 0.5 is the paper's: it halves the discriminator's pace relative to the generators.
+    The 0.5 is the paper's. It sets the value the loss reports (a discriminator that scores
+    everything 0.5 reports 0.25, as the generator's loss then does), not the pace: Adam takes
+    the same steps on a loss multiplied by a constant.
     """
     return 0.5 * (ops.mean(ops.square(real_scores - 1.0)) + ops.mean(ops.square(fake_scores)))
 
@@ -62,6 +68,29 @@ def cycle_loss(real, reconstructed):
 def identity_loss(real, same):
     """Mean absolute difference between target-domain images and their translation (G_AB(B) against B)."""
     return ops.mean(ops.abs(same - real))
+
+
+def cycle_term(g_ab, g_ba, a, b, weight):
+    """``weight`` x both round trips' L1: G_BA(G_AB(a)) against ``a`` plus G_AB(G_BA(b)) against ``b``.
+
+    The signature of notebook 03's Exercise 3; ``g_ab`` and ``g_ba`` are called like models.
+    """
+    return weight * (cycle_loss(a, g_ba(g_ab(a))) + cycle_loss(b, g_ab(g_ba(b))))
+
+
+def identity_term(g_ab, g_ba, a, b, weight):
+    """``weight`` x both identity pairs' L1: G_AB(b) against ``b`` plus G_BA(a) against ``a`` (Exercise 4's signature)."""
+    return weight * (identity_loss(b, g_ab(b)) + identity_loss(a, g_ba(a)))
+
+
+def generator_objective(adversarial, cycle, identity, cycle_weight, identity_weight):
+    """The generators' whole loss from its three terms (Exercise 5's signature).
+
+    ``adversarial`` is both generators' LSGAN losses summed; ``cycle`` and ``identity`` are
+    the unweighted terms (weight 1). The cycle is weighted by ``cycle_weight`` (lambda) and
+    the identity by ``identity_weight`` x ``cycle_weight`` (the paper's 0.5 x lambda).
+    """
+    return adversarial + cycle_weight * cycle + identity_weight * cycle_weight * identity
 
 
 # -- the history pool -----------------------------------------------------------------------------
@@ -161,20 +190,63 @@ def schedule(pass_length: int, steps: int | None = None, steps_per_round: int | 
     return steps, steps_per_round, identity_steps
 
 
+class _Training:
+    """A generator as the generators' loss sees it in one step: in training mode, each output made once.
+
+    Called twice on the same tensor (``g_ab(a)`` for the adversarial term and again inside a
+    cycle term), it returns the first output: the step computes each translation once, as a
+    hand-written loss would, and the gradient is the same whichever function asked for it.
+    """
+
+    def __init__(self, model):
+        self.model, self._made = model, []
+
+    def __call__(self, images, training=True):
+        for given, made in self._made:
+            if given is images:
+                return made
+        made = self.model(images, training=True)
+        self._made.append((images, made))
+        return made
+
+    def __repr__(self):
+        return f"<generator {self.model.name}, training>"
+
+
 class CycleGAN(steps.Game):
     """Two generators and two least-squares PatchGAN discriminators trained together; ``fit`` takes batches ``(a, b)``.
 
     One step: ``d_a`` on real A against pooled ``g_ba(b)``, then ``d_b`` on real B against
     pooled ``g_ab(a)``, then both generators on adversarial + ``cycle_weight`` x cycle +
     ``identity_weight`` x ``cycle_weight`` x identity. Logs ``d_a_loss``, ``d_b_loss``,
-    ``g_loss``, ``cycle`` and ``identity``. ``width``/``blocks`` size the generators,
-    ``d_width``/``d_layers`` the discriminators.
+    ``g_loss``, ``cycle`` and ``identity`` (the last two unweighted). ``width``/``blocks``
+    size the generators, ``d_width``/``d_layers`` the discriminators.
+
+    The losses are arguments, with the package's as defaults (the paper's, which train
+    exactly as they always have): ``discriminator_loss(real_scores, fake_scores)``,
+    ``generator_loss(fake_scores)``, ``cycle_term(g_ab, g_ba, a, b, weight)``,
+    ``identity_term(g_ab, g_ba, a, b, weight)`` and ``generator_objective(adversarial,
+    cycle, identity, cycle_weight, identity_weight)``, the signatures of notebook 03's
+    exercises, so a learner's own functions train the model. The step calls the two terms
+    with weight 1 (what it logs) and leaves the weighting to ``generator_objective``; the
+    generators they are given make each translation once per step (a second call on the
+    same tensor returns the first result). With ``identity_weight`` 0 the identity term is
+    not computed and counts as 0.
     """
 
     def __init__(self, image_size: int = 256, channels: int = 3, width: int = 64, blocks: int = 9,
                  d_width: int = 64, d_layers: int = 3, cycle_weight: float = 10.0, identity_weight: float = 0.5,
-                 pool_size: int = 50, seed: int | None = None, **kwargs):
+                 pool_size: int = 50, seed: int | None = None, discriminator_loss=lsgan_discriminator_loss,
+                 generator_loss=lsgan_generator_loss, cycle_term=cycle_term, identity_term=identity_term,
+                 generator_objective=generator_objective, **kwargs):
         super().__init__(**kwargs)
+        losses = dict(discriminator_loss=discriminator_loss, generator_loss=generator_loss, cycle_term=cycle_term,
+                      identity_term=identity_term, generator_objective=generator_objective)
+        for name, function in losses.items():
+            if not callable(function):
+                raise ValueError(f"{name} must be a function, got {type(function).__name__}. Fix: pass the function "
+                                 f"itself, without calling it (e.g. {name}={name}).")
+        self.loss_functions = losses
         self.g_ab = resnet_generator(image_size, channels, width, blocks, name="g_ab")
         self.g_ba = resnet_generator(image_size, channels, width, blocks, name="g_ba")
         self.d_a = patchgan(image_size, channels, d_width, d_layers, name="d_a")
@@ -208,25 +280,24 @@ class CycleGAN(steps.Game):
 
     def d_a_loss(self, batch):
         a, _, fake_a, _ = batch
-        return lsgan_discriminator_loss(self.d_a(a, training=True), self.d_a(fake_a, training=True))
+        return self.loss_functions["discriminator_loss"](self.d_a(a, training=True), self.d_a(fake_a, training=True))
 
     def d_b_loss(self, batch):
         _, b, _, fake_b = batch
-        return lsgan_discriminator_loss(self.d_b(b, training=True), self.d_b(fake_b, training=True))
+        return self.loss_functions["discriminator_loss"](self.d_b(b, training=True), self.d_b(fake_b, training=True))
 
     def g_loss(self, batch):
         a, b, _, _ = batch
-        fake_b, fake_a = self.g_ab(a, training=True), self.g_ba(b, training=True)
-        adversarial = (lsgan_generator_loss(self.d_b(fake_b, training=True))
-                       + lsgan_generator_loss(self.d_a(fake_a, training=True)))
-        cycle = (cycle_loss(a, self.g_ba(fake_b, training=True))
-                 + cycle_loss(b, self.g_ab(fake_a, training=True)))
-        total = adversarial + self.cycle_weight * cycle
+        losses = self.loss_functions
+        g_ab, g_ba = _Training(self.g_ab), _Training(self.g_ba)  # each translation made once in this step
+        fake_b, fake_a = g_ab(a), g_ba(b)
+        adversarial = (losses["generator_loss"](self.d_b(fake_b, training=True))
+                       + losses["generator_loss"](self.d_a(fake_a, training=True)))
+        cycle = losses["cycle_term"](g_ab, g_ba, a, b, 1.0)  # unweighted: the objective weighs it
         identity = ops.zeros(())
-        if self.identity_weight:
-            identity = (identity_loss(b, self.g_ab(b, training=True))  # G_AB shown B should leave it alone
-                        + identity_loss(a, self.g_ba(a, training=True)))
-            total = total + self.identity_weight * self.cycle_weight * identity
+        if self.identity_weight:  # G_AB shown B should leave it alone (and G_BA shown A)
+            identity = losses["identity_term"](g_ab, g_ba, a, b, 1.0)
+        total = losses["generator_objective"](adversarial, cycle, identity, self.cycle_weight, self.identity_weight)
         return total, {"cycle": cycle, "identity": identity}
 
     def call(self, a, training=False):

@@ -147,3 +147,117 @@ def test_snapshots_keep_8_bit_frames_and_move_to_disk_past_their_memory(tmp_path
     on_disk.on_train_begin()
     assert [p.name for p in (tmp_path / "runs" / "snapshots").iterdir()] == ["x_0000.npy"]
     assert np.load(tmp_path / "runs" / "snapshots" / "x_0000.npy").dtype == np.uint8
+
+
+# -- the losses are arguments: a learner's functions train the model -------------------------------
+
+def tiny_run(compiled=False, **losses):
+    """Two steps of a 16x16 CycleGAN (width 8, one block) on fixed random images: (history, weights).
+
+    On TensorFlow the step runs eagerly unless ``compiled`` (a few seconds instead of a graph's
+    compile time); JAX always compiles it.
+    """
+    seed_everything(0)
+    rng = np.random.default_rng(0)
+    a, b = (rng.uniform(-1, 1, (4, 16, 16, 3)).astype("float32") for _ in range(2))
+    gan = cyclegan.CycleGAN(16, width=8, blocks=1, d_width=8, d_layers=2, pool_size=3, seed=1, **losses)
+    eager = not compiled and keras.backend.backend() == "tensorflow"
+    gan.compile(cyclegan.adam(4), cyclegan.adam(4), cyclegan.adam(4), run_eagerly=eager)
+    history = gan.fit(a, b, batch_size=2, epochs=1, shuffle=False, verbose=0).history
+    return history, {f"{name}/{i}": numpy_of(v) for name in ("g_ab", "g_ba", "d_a", "d_b", "pool_a", "pool_b")
+                     for i, v in enumerate(getattr(gan, name).weights)}
+
+
+@pytest.fixture(scope="module")
+def default_run():
+    return tiny_run()
+
+
+REFERENCE = dict(discriminator_loss=cyclegan.lsgan_discriminator_loss, generator_loss=cyclegan.lsgan_generator_loss,
+                 cycle_term=cyclegan.cycle_term, identity_term=cyclegan.identity_term,
+                 generator_objective=cyclegan.generator_objective)
+
+
+class _HandWritten(cyclegan.CycleGAN):
+    """The generators' loss as the package wrote it before the losses became arguments."""
+
+    def g_loss(self, batch):
+        a, b, _, _ = batch
+        fake_b, fake_a = self.g_ab(a, training=True), self.g_ba(b, training=True)
+        adversarial = (cyclegan.lsgan_generator_loss(self.d_b(fake_b, training=True))
+                       + cyclegan.lsgan_generator_loss(self.d_a(fake_a, training=True)))
+        cycle = (cyclegan.cycle_loss(a, self.g_ba(fake_b, training=True))
+                 + cyclegan.cycle_loss(b, self.g_ab(fake_a, training=True)))
+        total = adversarial + self.cycle_weight * cycle
+        identity = (cyclegan.identity_loss(b, self.g_ab(b, training=True))
+                    + cyclegan.identity_loss(a, self.g_ba(a, training=True)))
+        total = total + self.identity_weight * self.cycle_weight * identity
+        return total, {"cycle": cycle, "identity": identity}
+
+
+def same_run(one, other):
+    (history, weights), (history_2, weights_2) = one, other
+    assert history.keys() == history_2.keys() and weights.keys() == weights_2.keys()
+    return (all(np.array_equal(history[k], history_2[k]) for k in history)
+            and all(np.array_equal(weights[k], weights_2[k]) for k in weights))
+
+
+def test_the_reference_functions_given_explicitly_train_exactly_as_the_defaults(default_run):
+    assert same_run(tiny_run(**REFERENCE), default_run)
+
+
+@pytest.mark.backends
+def test_the_composed_loss_trains_bit_for_bit_as_the_hand_written_one_did(monkeypatch):
+    """Compiled, as fit runs it: each translation is made once per step and summed in the same order as before."""
+    composed = tiny_run(compiled=True, **REFERENCE)
+    monkeypatch.setattr(cyclegan, "CycleGAN", _HandWritten)
+    assert same_run(tiny_run(compiled=True), composed)
+
+
+def _cycle_l2(g_ab, g_ba, a, b, weight):
+    return weight * (keras.ops.mean(keras.ops.square(g_ba(g_ab(a)) - a))
+                     + keras.ops.mean(keras.ops.square(g_ab(g_ba(b)) - b)))
+
+
+def _objective_without_cycle(adversarial, cycle, identity, cycle_weight, identity_weight):
+    return adversarial + identity_weight * cycle_weight * identity
+
+
+@pytest.mark.parametrize("wrong", [dict(cycle_term=_cycle_l2), dict(generator_objective=_objective_without_cycle)],
+                         ids=["cycle_term_l2", "objective_without_cycle"])
+def test_one_wrong_learner_function_trains_differently(default_run, wrong):
+    history, weights = tiny_run(**{**REFERENCE, **wrong})
+    right_history, right_weights = default_run
+    generators = [k for k in weights if k.startswith(("g_ab/", "g_ba/"))]
+    assert generators and any(not np.array_equal(weights[k], right_weights[k]) for k in generators)
+    assert not np.allclose(history["g_loss"], right_history["g_loss"])
+
+
+def test_the_solution_notebook_trains_with_the_learners_functions():
+    """Static: every CycleGAN(...) in notebook 03 gets the learner's five functions, and every model fitted is one."""
+    import ast
+
+    import nbformat
+    from notebook_tools import notebook_path, solution_sources
+
+    learner = {"discriminator_loss": "lsgan_discriminator_loss", "generator_loss": "lsgan_generator_loss",
+               "cycle_term": "cycle_term", "identity_term": "identity_term",
+               "generator_objective": "generator_objective"}
+    defined = {node.name for code in solution_sources("03_cyclegan").values()
+               for node in ast.walk(ast.parse(code)) if isinstance(node, ast.FunctionDef)}
+    assert set(learner.values()) <= defined, "the exercises no longer define these functions"
+    cells = [c.source for c in nbformat.read(notebook_path("03_cyclegan"), as_version=4).cells
+             if c.cell_type == "code"]
+    tree = ast.parse("\n".join(line for cell in cells for line in cell.splitlines() if not line.startswith(("%", "!"))))
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", None) == "CycleGAN"]
+    assert calls, "the notebook builds no CycleGAN"
+    for call in calls:
+        given = {k.arg: getattr(k.value, "id", None) for k in call.keywords}
+        assert {k: given.get(k) for k in learner} == learner, f"line {call.lineno}: CycleGAN(...) without the learner's losses"
+    builders = {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)
+                and any(c in ast.walk(n) for c in calls)}
+    made = {t.id for n in ast.walk(tree) if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call)
+            and getattr(n.value.func, "id", None) in builders for t in n.targets if isinstance(t, ast.Name)}
+    fitted = [n.func.value.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+              and n.func.attr == "fit" and isinstance(n.func.value, ast.Name)]
+    assert len(fitted) >= 2 and set(fitted) <= made, f"models fitted: {fitted}; built with the learner's losses: {made}"

@@ -1,4 +1,5 @@
-"""Visible checks for notebook 03, CycleGAN: the two LSGAN losses, the cycle and identity terms, the image pool.
+"""Visible checks for notebook 03, CycleGAN: the two LSGAN losses, the cycle and identity terms, the generators'
+objective, the image pool, and a prediction of the PatchGAN's receptive field.
 
 Each check takes the learner's function, tries it on small inputs (no model, no training:
 the "generators" are fixed functions of the image), recognises the mistakes learners really
@@ -8,7 +9,8 @@ same checks with other sizes, weights and seeds, so that an answer written for t
 inputs alone does not pass.
 
 The package holds the same answers (:mod:`gankit.cyclegan`: ``lsgan_discriminator_loss``,
-``lsgan_generator_loss``, ``cycle_loss``, ``identity_loss``, ``ImagePool``); the checks
+``lsgan_generator_loss``, ``cycle_term``, ``identity_term``, ``generator_objective``, ``ImagePool``;
+``CycleGAN`` trains with the learner's functions when the notebook passes them); the checks
 compute their expected values here, in NumPy, so that they do not depend on the code the
 learner is asked to write.
 """
@@ -215,7 +217,64 @@ def check_identity_term(identity_term, weight: float = 5.0, size: int = 8, seed:
               "each generator's output on images of the domain it produces against those same images.")
 
 
-# -- Exercise 5: the image pool -----------------------------------------------------------------
+# -- Exercise 5: the generators' whole objective ------------------------------------------------
+
+def _terms(seed: int):
+    rng = np.random.default_rng(seed)
+    return [float(v) for v in rng.uniform([0.3, 0.2, 0.1], [2.0, 1.5, 1.2])]  # adversarial, cycle, identity
+
+
+def check_generator_objective(generator_objective, cycle_weight: float = 10.0, identity_weight: float = 0.5,
+                              seed: int = 5) -> None:
+    """Exercise 5: adversarial + cycle_weight x cycle + identity_weight x cycle_weight x identity."""
+    from keras import ops
+
+    adversarial, cycle, identity = _terms(seed)
+    args = [ops.convert_to_tensor(np.float32(v)) for v in (adversarial, cycle, identity)]
+    got = _scalar(_call(generator_objective, "generator_objective(adversarial, cycle, identity, cycle_weight, "
+                        "identity_weight)", *args, cycle_weight, identity_weight), "generator_objective")
+    adv, cyc, idt, cw, iw = adversarial, cycle, identity, cycle_weight, identity_weight
+    right = adv + cw * cyc + iw * cw * idt
+    if _close(got, right):
+        return passed(f"generator_objective: {got:.4f}, as expected. All checks passed.")
+    diagnoses = [
+        (adv + cw * cyc + iw * idt,
+         f"the identity term is weighted by identity_weight alone ({iw:g}). identity_weight is a share of the cycle's "
+         f"weight: the paper's identity weight is 0.5 x lambda, {iw * cw:g} here. Fix: weight the identity term by "
+         "identity_weight times cycle_weight."),
+        (adv + cw * cyc + cw * idt,
+         "the identity term has the cycle's full weight; its weight is only a share of it, identity_weight of "
+         "lambda. Fix: weight the identity term by identity_weight times cycle_weight."),
+        (adv + cyc + iw * cw * idt,
+         f"the cycle term carries no weight: it is {cw:g} times too small next to the adversarial loss, which would "
+         "swamp it. Fix: multiply the cycle term by cycle_weight (lambda)."),
+        (adv + cyc + iw * idt,
+         "neither term is weighted: the adversarial loss would swamp the cycle and the identity. Fix: weight the "
+         "cycle by cycle_weight (lambda) and the identity by identity_weight times lambda."),
+        (adv + iw * cw * idt,
+         "the cycle term is missing: nothing then ties a translation to its input, and the generators may answer "
+         "every photo with any painting the discriminator likes. Fix: add the cycle term, weighted by lambda."),
+        (adv + cw * cyc,
+         "the identity term is missing (it still counts when identity_weight is not 0). Fix: add the identity "
+         "term, weighted by identity_weight times lambda."),
+        (cw * cyc + iw * cw * idt,
+         "the adversarial term is missing: nothing then asks the translations to look like the other domain, and "
+         "generators that copy their input would score 0. Fix: add the adversarial term, unweighted."),
+        (adv + iw * cw * cyc + cw * idt,
+         "the two weights are swapped: the cycle has the larger weight, lambda, and the identity a share of it. "
+         "Fix: give each term its own weight."),
+        (cw * adv + cw * cyc + iw * cw * idt,
+         "the adversarial term is weighted by lambda too; lambda weighs the cycle against the adversarial loss, "
+         "which counts once. Fix: leave the adversarial term unweighted."),
+    ]
+    _diagnose("generator_objective", got, right, diagnoses,
+              f"generator_objective gave {got:.4f} for adversarial {adv:.3f}, cycle {cyc:.3f}, identity {idt:.3f}, "
+              f"cycle_weight {cw:g} and identity_weight {iw:g}, expected {right:.4f}. Fix: the adversarial term "
+              "as it is, plus the cycle term weighted by lambda, plus the identity term weighted by identity_weight "
+              "times lambda.")
+
+
+# -- Exercise 6: the image pool -----------------------------------------------------------------
 
 def _tagged(start: int, n: int, size: int) -> np.ndarray:
     """``n`` images whose every pixel holds its own tag (start, start + 1, ...), so each is recognisable."""
@@ -246,7 +305,7 @@ def _query(pool_query, pool, images, capacity, rng, where: str):
 
 
 def check_pool_query(pool_query, capacity: int = 6, size: int = 2, batch: int = 3, seed: int = 4) -> None:
-    """Exercise 5: the history pool: stores until full, then gives back an old image with probability 1/2."""
+    """Exercise 6: the history pool: stores until full, then gives back an old image with probability 1/2."""
     rng = np.random.default_rng(seed)
     pool: list = []
     fill = -(-capacity // batch)  # batches it takes to fill the pool
@@ -324,3 +383,78 @@ def check_pool_off(pool_query, size: int = 2) -> None:
         raise ExerciseError("with capacity 0 the pool must store nothing and return the batch as it is. A pool of "
                             "capacity 0 has no room. Fix: with no room, store nothing and never swap.")
     passed("pool_query with capacity 0: returns the batch as it is.")
+
+
+# -- Exercise 7: predict the PatchGAN's receptive field -----------------------------------------
+
+STANDARD_SIZE = 64  # the standard profile's images
+
+
+def _true_fields(image_size: int = STANDARD_SIZE, depths=(3, 2)) -> dict:
+    """The receptive field of :func:`gankit.blocks.patchgan` with each number of stride-2 layers, measured."""
+    from gankit.blocks import patchgan, receptive_field
+
+    return {depth: receptive_field(patchgan(image_size, 3, 4, depth, name=f"patchgan_{depth}")) for depth in depths}
+
+
+def _field_values(receptive_fields) -> dict:
+    if not isinstance(receptive_fields, dict):
+        raise ExerciseError(f"receptive_fields should be a dict {{stride-2 layers: pixels}}, got "
+                            f"{type(receptive_fields).__name__}. Fix: receptive_fields = {{3: ..., 2: ...}}.")
+    keys = sorted(receptive_fields, key=str)
+    if sorted(str(k) for k in keys) != ["2", "3"]:
+        raise ExerciseError(f"receptive_fields has the keys {keys}, expected 3 and 2 (the number of stride-2 "
+                            "layers). Fix: one entry for each discriminator.")
+    values = {}
+    for key, value in receptive_fields.items():
+        if value is None:
+            raise ExerciseError(f"receptive_fields[{key}] is still None. Fix: replace it by your prediction, a "
+                                "whole number of pixels.")
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or value <= 0:
+            raise ExerciseError(f"receptive_fields[{key}] is {value!r}; it should be a number of pixels (one side "
+                                "of the square one score sees). Fix: a positive whole number.")
+        values[int(str(key))] = float(value)
+    return values
+
+
+def check_receptive_fields(receptive_fields) -> None:
+    """Exercise 7: the form of the prediction only; it says what each number means for a 64x64 image."""
+    values = _field_values(receptive_fields)
+    for depth in (3, 2):
+        field = values[depth]
+        share = "the whole image, and more" if field >= STANDARD_SIZE else (
+            f"a patch of {field / STANDARD_SIZE:.0%} of the side")
+        print(f"{depth} stride-2 layers: you predict that one score sees {field:g} x {field:g} pixels of a "
+              f"{STANDARD_SIZE} x {STANDARD_SIZE} image: {share}.")
+    passed("receptive_fields: two predictions. The next cell measures them; the graded test compares.")
+
+
+def grade_receptive_fields(receptive_fields, image_size: int = STANDARD_SIZE) -> None:
+    """The graded comparison with the fields measured on :func:`gankit.blocks.patchgan`, each mistake named."""
+    values = _field_values(receptive_fields)
+    truth = _true_fields(image_size)
+    wrong = []
+    for depth, right in truth.items():
+        got = values[depth]
+        if got == right:
+            continue
+        without_last_two = 1  # the stride-2 layers alone
+        for _ in range(depth):
+            without_last_two = (without_last_two - 1) * 2 + 4
+        if abs(got - right * image_size / 256) <= 1:
+            why = ("the field does not shrink with the image: it is fixed by the layers (their kernels and "
+                   "strides), so a discriminator sees as many pixels of a 64-pixel image as of a 256-pixel "
+                   "one")
+        elif got == 2 ** depth:
+            why = (f"{2 ** depth} is the stride between neighbouring scores (how far apart their windows start), "
+                   "not the width of one window; each layer's kernel widens the window beyond its stride")
+        elif got == without_last_two:
+            why = ("the two stride-1 convolutions after the stride-2 ones (the last of them makes the scores) are "
+                   "left out; they widen the window too")
+        else:
+            why = ("walk back from one score, layer by layer: a layer with kernel k and stride s turns a window of r "
+                   "pixels into (r - 1) x s + k")
+        wrong.append(f"with {depth} stride-2 layers you predicted {got:g} pixels: {why}")
+    if wrong:
+        raise ExerciseError("; ".join(wrong) + ". Fix: compare your prediction with the numbers the cell after the "
+                                               "exercise printed, and see where your count went another way.")

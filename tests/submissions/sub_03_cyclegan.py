@@ -20,7 +20,9 @@ CHECKS = {
     "ex_lsgan_generator_loss": "exercises.check_lsgan_generator_loss(lsgan_generator_loss)",
     "ex_cycle_term": "exercises.check_cycle_term(cycle_term)",
     "ex_identity_term": "exercises.check_identity_term(identity_term)",
+    "ex_generator_objective": "exercises.check_generator_objective(generator_objective)",
     "ex_pool_query": "exercises.check_pool_query(pool_query)",
+    "ex_receptive_fields": "exercises.check_receptive_fields(receptive_fields)",
 }
 
 WRONG = [
@@ -193,5 +195,61 @@ WRONG = [
         loses=["test_pool_query"],
         says="never takes in new images",
         visible="never takes in new images",
+    ),
+    # --- Exercise 5: the generators' objective ---------------------------------------------------
+    dict(
+        name="objective_identity_without_lambda",
+        cell="ex_generator_objective",
+        source='''def generator_objective(adversarial, cycle, identity, cycle_weight, identity_weight):
+    return adversarial + cycle_weight * cycle + identity_weight * identity
+''',
+        loses=["test_generator_objective"],
+        says="identity_weight alone",
+        visible="identity_weight alone",
+    ),
+    dict(
+        name="objective_drops_the_cycle",
+        cell="ex_generator_objective",
+        source='''def generator_objective(adversarial, cycle, identity, cycle_weight, identity_weight):
+    return adversarial + identity_weight * cycle_weight * identity
+''',
+        loses=["test_generator_objective"],
+        says="cycle term is missing",
+        visible="cycle term is missing",
+    ),
+    dict(  # right for the paper's weights only: the hidden tests change them
+        name="objective_hard_coded_weights",
+        cell="ex_generator_objective",
+        source='''def generator_objective(adversarial, cycle, identity, cycle_weight, identity_weight):
+    return adversarial + 10.0 * cycle + 5.0 * identity
+''',
+        loses=["test_generator_objective"],
+        says="expected",
+    ),
+    # --- Exercise 7: the receptive field -------------------------------------------------------
+    dict(
+        name="field_scaled_with_the_image",
+        cell="ex_receptive_fields",
+        source='''receptive_fields = {3: 18, 2: 9}
+''',
+        loses=["test_receptive_fields"],
+        says="does not shrink with the image",
+    ),
+    dict(
+        name="field_stride_2_layers_only",
+        cell="ex_receptive_fields",
+        source='''receptive_fields = {3: 22, 2: 10}
+''',
+        loses=["test_receptive_fields"],
+        says="stride-1 convolutions",
+    ),
+    dict(
+        name="field_left_blank",
+        cell="ex_receptive_fields",
+        source='''receptive_fields = {3: 70, 2: None}
+''',
+        loses=["test_receptive_fields"],
+        says="still None",
+        visible="still None",
     ),
 ]
