@@ -202,10 +202,12 @@ def same_run(one, other):
             and all(np.array_equal(weights[k], weights_2[k]) for k in weights))
 
 
+@pytest.mark.slow  # trains a tiny model: the whole suite, not the fast tier
 def test_the_reference_functions_given_explicitly_train_exactly_as_the_defaults(default_run):
     assert same_run(tiny_run(**REFERENCE), default_run)
 
 
+@pytest.mark.slow  # trains a tiny model: the whole suite, not the fast tier
 @pytest.mark.backends
 def test_the_composed_loss_trains_bit_for_bit_as_the_hand_written_one_did(monkeypatch):
     """Compiled, as fit runs it: each translation is made once per step and summed in the same order as before."""
@@ -223,6 +225,7 @@ def _objective_without_cycle(adversarial, cycle, identity, cycle_weight, identit
     return adversarial + identity_weight * cycle_weight * identity
 
 
+@pytest.mark.slow  # trains a tiny model: the whole suite, not the fast tier
 @pytest.mark.parametrize("wrong", [dict(cycle_term=_cycle_l2), dict(generator_objective=_objective_without_cycle)],
                          ids=["cycle_term_l2", "objective_without_cycle"])
 def test_one_wrong_learner_function_trains_differently(default_run, wrong):

@@ -135,6 +135,7 @@ def _same(run, other):
     return history == other_history and all(np.array_equal(a, b) for a, b in zip(weights, other_weights))
 
 
+@pytest.mark.slow  # trains a tiny model: the whole suite, not the fast tier
 def test_the_reference_functions_passed_explicitly_train_exactly_as_the_default(default_run):
     explicit = _tiny_run(conditional_input=pix2pix.conditional_input, discriminator_loss=pix2pix.discriminator_loss,
                          generator_loss=pix2pix.generator_loss)
@@ -142,6 +143,7 @@ def test_the_reference_functions_passed_explicitly_train_exactly_as_the_default(
     assert np.isfinite(default_run[1]["g_loss"]).all()
 
 
+@pytest.mark.slow  # trains a tiny model: the whole suite, not the fast tier
 def test_the_notebooks_solution_functions_train_exactly_as_the_reference(default_run):
     """The standard run's kept numbers (docs/expected) stay the notebook's: its answers are the reference, op for op."""
     assert _same(_tiny_run(**_learner_functions()), default_run)
@@ -173,6 +175,7 @@ def discriminator_loss(real_scores, fake_scores):
 }
 
 
+@pytest.mark.slow  # trains a tiny model: the whole suite, not the fast tier
 @pytest.mark.parametrize("mistake", sorted(WRONG_FUNCTIONS))
 def test_a_wrong_learner_function_trains_differently(default_run, mistake):
     grade_id, source = WRONG_FUNCTIONS[mistake]
