@@ -7,6 +7,7 @@ a failed test) whose message says what was expected and what was found.
 
 from __future__ import annotations
 
+import pathlib
 import re
 
 import numpy as np
@@ -129,6 +130,16 @@ def passed(message: str = "All checks passed.") -> None:
 
 def _run_name(answer) -> str:
     return " ".join(str(answer).lower().replace("-", " ").replace("_", " ").split())
+
+
+def shipped_file(path, what: str = "the recorded runs ship") -> pathlib.Path:
+    """``path`` as a Path, once it is there: the recorded data a diagnosis exercise reads ships with
+    gankit, so a missing file means a broken install, which the message says how to mend."""
+    path = pathlib.Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: {what} with gankit. "
+                                "Fix: reinstall the course package (pip install -e . in the repository).")
+    return path
 
 
 def check_run_names(diagnosis, diagnoses, signs: dict, runs=None, look_at: str = "curves") -> None:

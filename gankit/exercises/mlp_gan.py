@@ -14,7 +14,7 @@ import re
 
 import numpy as np
 
-from gankit.checks import (ExerciseError, check_model_io, check_run_names, error_text, grade_run_names, passed, to_numpy,
+from gankit.checks import (ExerciseError, check_model_io, check_run_names, error_text, grade_run_names, passed, shipped_file, to_numpy,
                            weights_of)
 
 REAL_LABEL = 0.9  # one-sided label smoothing, as the exercise asks
@@ -307,10 +307,7 @@ def check_train_step(train_step, latent_dim: int = 4, size: int = 16, n: int = 8
 
 def load_runs(path=RUNS_FILE) -> dict:
     """The four recorded runs: {name: {"d_loss", "g_loss", "steps", "grid"}} with names "A" to "D"."""
-    path = pathlib.Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing: the recorded runs ship with gankit. "
-                                "Fix: reinstall the course package (pip install -e . in the repository).")
+    path = shipped_file(path)
     with np.load(path) as archive:
         names = [str(n) for n in archive["names"]]
         return {name: {"steps": archive["steps"], "d_loss": archive[f"{name}_d_loss"],

@@ -25,7 +25,7 @@ import pathlib
 
 import numpy as np
 
-from gankit.checks import (ExerciseError, call_answer, check_run_names, error_text, grade_run_names, passed,
+from gankit.checks import (ExerciseError, call_answer, check_run_names, error_text, grade_run_names, passed, shipped_file,
                            shape_text, softplus, to_numpy)
 
 ROWS_FILE = pathlib.Path(__file__).with_name("pix2pix_rows.json")
@@ -535,10 +535,7 @@ def check_generator_loss(generator_loss, l1_weight: float = 100.0, seed: int = 0
 
 def load_rows(path=ROWS_FILE) -> dict:
     """The recorded table: ``{"rows": {"A": {"l1", "psnr", "ssim", "sharpness"}, ...}, "source": ..., ...}``."""
-    path = pathlib.Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing: the recorded table ships with gankit. "
-                                "Fix: reinstall the course package (pip install -e . in the repository).")
+    path = shipped_file(path, "the recorded table ships")
     return json.loads(path.read_text())
 
 

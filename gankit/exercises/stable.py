@@ -13,7 +13,7 @@ import pathlib
 
 import numpy as np
 
-from gankit.checks import (ExerciseError, call_answer, check_run_names, grade_run_names, passed, shape_text, softplus,
+from gankit.checks import (ExerciseError, call_answer, check_run_names, grade_run_names, passed, shipped_file, shape_text, softplus,
                            to_numpy)
 
 RUNS_FILE = pathlib.Path(__file__).with_name("stable_runs.npz")
@@ -355,10 +355,7 @@ CURVE_TITLES = {"modes_covered": "modes covered (of 8)", "high_quality": "high-q
 
 def load_runs(path=RUNS_FILE) -> dict:
     """The four recorded runs: {"A": {"steps", and one array per name in CURVES}, ...}."""
-    path = pathlib.Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing: the recorded runs ship with gankit. "
-                                "Fix: reinstall the course package (pip install -e . in the repository).")
+    path = shipped_file(path)
     with np.load(path) as archive:
         names = [str(n) for n in archive["names"]]
         return {name: {"steps": archive[f"{name}_steps"], **{c: archive[f"{name}_{c}"] for c in CURVES}}
