@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import io
 import pathlib
 
 import nbformat
@@ -111,3 +113,30 @@ def pack_wrong_answers(wrong: list[dict]) -> list[list[dict]]:
         else:
             packs.append([case])
     return packs
+
+
+def graded_test_sources(assignment: str) -> dict[str, str]:
+    """{grade_id: source} of every graded test cell of the source notebook, hidden tests included."""
+    notebook = nbformat.read(notebook_path(assignment), as_version=4)
+    return {nbgrader_meta(c)["grade_id"]: c.source for c in notebook.cells if nbgrader_meta(c).get("grade")}
+
+
+def prelude_namespace(module, answers: list[str]) -> dict:
+    """A fresh namespace after the module's ``PRELUDE`` and then ``answers`` ran in it.
+
+    ``PRELUDE`` (in tests/submissions/sub_<assignment>.py) sets up what the notebook
+    defines before its exercises, so a check or a hidden test can run without the notebook.
+    """
+    namespace: dict = {}
+    exec(compile(getattr(module, "PRELUDE", ""), "<prelude>", "exec"), namespace)
+    for number, answer in enumerate(answers):
+        exec(compile(answer, f"<answer {number}>", "exec"), namespace)
+    return namespace
+
+
+def run_in(namespace: dict, code: str, name: str = "<check>") -> str:
+    """Run ``code`` in a copy of ``namespace``; return what it printed, raise what it raised."""
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(code, name, "exec"), dict(namespace))
+    return printed.getvalue()

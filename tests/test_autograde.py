@@ -6,13 +6,14 @@ For every assignment, one batch is graded with the real grading command
 tests/submissions/sub_<assignment>.py must lose exactly the points of the tests it
 names, with feedback that names the problem.
 
-Each graded notebook is one notebook execution, the suite's main cost, so wrong answers
-are packed: one submission carries at most one wrong answer per exercise (and wrong
-answers whose lost tests overlap never share a submission). Graded tests are independent,
-so a packed submission must lose exactly the union of its answers' tests. The solution and
-the blank release are graded whole; a packed submission ends at the notebook's last graded
-test (the training after it scores nothing), which keeps every graded cell and every cell
-before one.
+Each graded notebook is one notebook execution in the sandbox, the suite's main cost, so
+the round trip grades one packed wrong submission per assignment: the first pack, which
+carries one wrong answer for as many exercises as it can (wrong answers whose lost tests
+overlap never share a submission). Graded tests are independent, so it must lose exactly
+the union of its answers' tests. Every other wrong answer is checked against every hidden
+test without a notebook, in tests/test_hidden_tests.py. The solution and the blank release
+are graded whole; the packed submission ends at the notebook's last graded test (the
+training after it scores nothing), which keeps every graded cell and every cell before one.
 """
 
 import html
@@ -35,7 +36,7 @@ def graded(request, tmp_path_factory):
     submissions = base / "submissions"
     batch = {"solution": filled_submission(assignment), "blank": filled_submission(assignment, blank=True)}
     wrong = wrong_submissions(assignment)
-    packs = pack_wrong_answers(wrong)
+    packs = pack_wrong_answers(wrong)[:1]
     for number, pack in enumerate(packs, 1):
         answers = {case["cell"]: case["source"] for case in pack}
         batch[f"wrong-{number}"] = up_to_last_graded_test(filled_submission(assignment, answers))
@@ -79,7 +80,8 @@ def test_untouched_release_scores_zero(graded):
 def test_each_wrong_submission_loses_exactly_its_exercise(graded):
     assignment, grades, out, wrong, packs = graded
     assert len(wrong) >= 3, f"{assignment} needs at least three realistic wrong submissions"
-    assert sorted(c["name"] for pack in packs for c in pack) == sorted(c["name"] for c in wrong)
+    exercises = {c["cell"] for c in wrong}
+    assert len({c["cell"] for c in packs[0]}) >= min(2, len(exercises)), f"{assignment}: the graded pack is too small"
     points = cell_points(assignment)
     total = sum(points.values())
     for number, pack in enumerate(packs, 1):

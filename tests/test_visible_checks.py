@@ -18,7 +18,7 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from notebook_tools import assignments, notebook_path, solution_sources, submission_module
+from notebook_tools import assignments, notebook_path, prelude_namespace, run_in, solution_sources, submission_module
 
 
 def _modules():
@@ -29,10 +29,7 @@ def _modules():
 
 
 def _run(module, answer: str, call: str) -> None:
-    namespace: dict = {}
-    exec(compile(getattr(module, "PRELUDE", ""), "<prelude>", "exec"), namespace)
-    exec(compile(answer, "<answer>", "exec"), namespace)
-    exec(compile(call, "<visible check>", "exec"), namespace)
+    run_in(prelude_namespace(module, [answer]), call, "<visible check>")
 
 
 def _solution_cases():
