@@ -26,7 +26,7 @@ from autograder.grade import GradingError, grade
 from notebook_tools import (assignments, cell_points, filled_submission, pack_wrong_answers, up_to_last_graded_test,
                             wrong_submissions)
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.grading]
 
 
 @pytest.fixture(scope="module", params=assignments())

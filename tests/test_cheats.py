@@ -25,7 +25,7 @@ from autograder.settings import limits_for
 from notebook_tools import (ROOT, cell_points, filled_submission, nbgrader_meta, solution_sources,
                             up_to_last_graded_test, wrong_submissions)
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.grading]
 
 ASSIGNMENT = "00_cook_and_critic"
 MARKER = "hidden-marker-3e9d51"  # planted in every hidden test of the copy of the source notebook

@@ -165,6 +165,7 @@ def _gradescope_root(base: pathlib.Path, zipped: pathlib.Path, notebook) -> path
 
 
 @pytest.mark.slow
+@pytest.mark.grading
 def test_run_autograder_gives_the_local_graders_scores(tmp_path):
     assignment = "00_cook_and_critic"
     wrong = pack_wrong_answers(wrong_submissions(assignment))[0]

@@ -21,7 +21,7 @@ import pytest
 from autograder.grade import GradingError, grade
 from autograder.sandbox import Limits
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.grading]
 
 SECRET_TEST = "hidden-check-7f3a"  # appears only in the hidden test (and so in the gradebook)
 SECRET_SOLUTION = "solution-secret-2b8e"  # appears only in the solution

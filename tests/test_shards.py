@@ -156,6 +156,7 @@ def _scores(gradebook_path: pathlib.Path) -> dict:
 
 
 @pytest.mark.slow
+@pytest.mark.grading
 def test_merged_shards_equal_one_run(sharded):
     rc, log = sharded["merge"]
     assert rc == 0, log
@@ -177,6 +178,7 @@ def test_merged_shards_equal_one_run(sharded):
 
 
 @pytest.mark.slow
+@pytest.mark.grading
 def test_each_shard_says_what_protects_it(sharded):
     for log in sharded["logs"]:
         assert "--container-is-sandbox: student code runs WITHOUT bubblewrap" in log
@@ -184,6 +186,7 @@ def test_each_shard_says_what_protects_it(sharded):
 
 
 @pytest.mark.slow
+@pytest.mark.grading
 def test_killed_and_missing_shards_are_named_with_their_students(sharded):
     base, grades_dir = sharded["base"], sharded["grades_dir"]
     killed, dropped = 0, 1
