@@ -16,17 +16,25 @@ How it is shown depends on where it runs (``mode``), first match wins:
 4. anything else (a log, papermill, the autograder): ``lines``, a plain line at most every
    ``interval`` seconds (30 by default) and at the end, so that a log shows the run moving
    without growing by a line per step.
+
+In ``lines`` mode a loop can stall between two updates: a first step that compiles, the work
+at the end of an epoch, another program taking the CPU. So, once a loop has begun, a
+background thread writes the current line again, marked "(no step finished for N s)", when
+``interval`` seconds pass without one. It stops when the loop closes, when the notebook runs
+another cell or an error was shown, and after ``HEARTBEATS`` such lines in a row.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 
 PROGRESS_ENV = "GANKIT_PROGRESS"
 INTERVAL = 30.0  # the most seconds between two lines in ``lines`` mode: a log never sits silent for a minute
 MODES = ("live", "display", "lines", "off")
+HEARTBEATS = 20  # the most "no step finished" lines in a row (10 minutes at the default interval)
 
 
 def _duration(seconds: float) -> str:
@@ -42,6 +50,9 @@ def _duration(seconds: float) -> str:
 def _now() -> float:
     """The clock progress reads (seconds); tests replace it."""
     return time.monotonic()
+
+
+_REAL_NOW = _now  # a test that replaces _now replaces time: no heartbeat thread then
 
 
 def _in_notebook_kernel() -> bool:
@@ -84,12 +95,16 @@ class Progress:
         if self.mode not in MODES:
             raise ValueError(f"mode is {self.mode!r}. Fix: use one of {', '.join(MODES)}.")
         self.clock = clock or (lambda: _now())
+        self._real_clock = clock is None and _now is _REAL_NOW  # a test's clock does not move by itself
         self.start = self.clock()
         self.done, self.values = 0, {}
         self.lines = []  # every line shown, for tests and for a summary
         self._last_shown, self._first_done, self._first_time = None, None, None
+        self._last_update = None
         self._handle = None
         self._closed = False
+        self._lock = threading.RLock()  # the heartbeat thread reads what the loop writes
+        self._heartbeat = None
 
     def text(self, now: float | None = None) -> str:
         """The current line: ``title: 120/720 steps (17%), 2.10 s/step, 21 min 00 s left; d_loss 0.69``."""
@@ -127,13 +142,51 @@ class Progress:
         (a first training step compiles), so that a log shows the loop has started."""
         if self.mode != "off" and self._last_shown is None and not self._closed:
             self._show(self.clock())
+        self._start_heartbeat()
+
+    def _start_heartbeat(self) -> None:
+        """In ``lines`` mode with the real clock, a thread that speaks up when the loop goes quiet."""
+        if (self.mode != "lines" or self._closed or self._heartbeat is not None or self.interval <= 0
+                or not self._real_clock):
+            return
+        self._heartbeat = threading.Thread(target=self._beat, args=(_cell_marks(),), daemon=True,
+                                           name=f"progress heartbeat {self.title}")
+        self._heartbeat.start()
+
+    def _beat(self, marks) -> None:
+        try:
+            self._beat_until_done(marks)
+        except Exception:  # noqa: BLE001 - a progress line is never worth a traceback in the learner's cell
+            return
+
+    def _beat_until_done(self, marks) -> None:
+        quiet, seen = 0, self._last_update
+        tick = min(self.interval, 5.0)
+        while quiet < HEARTBEATS:
+            time.sleep(tick)
+            with self._lock:
+                if self._closed or _cell_marks() != marks:
+                    return  # the loop ended, or the kernel moved on (another cell, an error shown)
+                if self._last_update != seen:  # steps finished since the last look
+                    quiet, seen = 0, self._last_update
+                now = self.clock()
+                since = now - (self._last_update if self._last_update is not None else self.start)
+                # a line is due and no step has finished for a while: the loop is stalled, say so
+                if self._last_shown is not None and now - self._last_shown >= self.interval and since >= tick:
+                    self._write(f"{self.text(now)} (no step finished for {_duration(since)})", now)
+                    quiet += 1
 
     def update(self, done: int, pairs=(), *, now: float | None = None, **values) -> None:
         """Report ``done`` steps so far and values to show (``d_loss=0.7``, or Keras-style pairs
         ``[("d_loss", 0.7)]``); draws when the mode's rate allows, and always at ``total``."""
+        with self._lock:
+            self._update(done, pairs, now, values)
+
+    def _update(self, done, pairs, now, values) -> None:
         if self._closed:
             return
         now = self.clock() if now is None else now
+        self._last_update = now
         self.done = int(done)
         values = {**dict(pairs or ()), **values}
         self.values.update({k: (float(v) if not isinstance(v, (str, int)) else v) for k, v in values.items()})
@@ -153,9 +206,14 @@ class Progress:
         gap = {"live": 0.2, "display": 1.0}.get(self.mode, self.interval)
         if self._last_shown is None or now - self._last_shown >= gap:
             self._show(now)
+        if self._heartbeat is None:
+            self._start_heartbeat()
 
     def _show(self, now) -> None:
-        line = self.text(now)
+        with self._lock:
+            self._write(self.text(now), now)
+
+    def _write(self, line: str, now) -> None:
         self.lines.append(line)
         self._last_shown = now
         if self.mode == "live":
@@ -187,6 +245,13 @@ class Progress:
         if self.mode == "live":
             self.stream.write("\n")
             self.stream.flush()
+
+
+def _cell_marks():
+    """What changes when a notebook kernel moves on: its execution count and its last error shown
+    (None outside a kernel, and the same for as long as the process runs)."""
+    shell = sys.modules.get("IPython") and getattr(sys.modules["IPython"], "get_ipython", lambda: None)()
+    return (getattr(shell, "execution_count", None), id(getattr(sys, "last_value", None)))
 
 
 def _training_progress_class():

@@ -98,3 +98,52 @@ def test_a_training_helper_is_never_silent_for_longer_than_the_interval(monkeypa
     # one reading per step, 7 s each: a line at least every 30 s means at most 5 steps between lines
     assert max(np.diff(steps)) <= 5, steps
     assert "d_loss" in lines[-1] and "g_loss" in lines[-1]
+
+
+def _heartbeats(bar):
+    return [line for line in bar.lines if "no step finished for" in line]
+
+
+def test_a_stalled_loop_still_writes_a_line_and_the_heartbeat_stops_with_it(monkeypatch):
+    """Real time, short interval: a stall between two updates is reported, and nothing after close()."""
+    import time
+
+    log = io.StringIO()
+    bar = progress.Progress(10, "demo", interval=0.3, stream=log, mode="lines")
+    bar.begin()
+    bar.update(1)
+    time.sleep(1.5)  # no step finishes: the heartbeat speaks
+    stalled = _heartbeats(bar)
+    assert stalled and all(line.startswith("demo: 1/10 steps") for line in stalled), bar.lines
+    bar.update(2)
+    bar.close(2)
+    written = log.getvalue()
+    time.sleep(1.0)
+    assert log.getvalue() == written, "the heartbeat wrote after the loop closed"
+
+
+def test_the_heartbeat_gives_up_after_its_limit_and_when_the_kernel_moves_on(monkeypatch):
+    import time
+
+    monkeypatch.setattr(progress, "HEARTBEATS", 2)
+    capped = progress.Progress(10, "capped", interval=0.2, stream=io.StringIO(), mode="lines")
+    capped.update(1)
+    time.sleep(1.5)
+    assert len(_heartbeats(capped)) == 2, capped.lines
+
+    marks = iter([("cell", 1)] + [("cell", 2)] * 100)  # the notebook ran another cell after the first look
+    monkeypatch.setattr(progress, "_cell_marks", lambda: next(marks))
+    moved = progress.Progress(10, "moved", interval=0.2, stream=io.StringIO(), mode="lines")
+    moved.update(1)
+    time.sleep(1.0)
+    assert _heartbeats(moved) == [], moved.lines
+
+
+def test_no_heartbeat_outside_lines_mode_or_with_a_test_clock():
+    import time
+
+    for bar in (progress.Progress(10, "off", interval=0.2, mode="off"),
+                progress.Progress(10, "fake", interval=0.2, stream=io.StringIO(), mode="lines", clock=FakeClock(0.01))):
+        bar.update(1)
+        time.sleep(0.6)
+        assert _heartbeats(bar) == [] and bar._heartbeat is None
