@@ -270,6 +270,27 @@ def test_the_committed_gallery_has_provenance_and_small_images():
         assert image.suffix in (".png", ".jpg") and image.stat().st_size < run.MAX_IMAGE_BYTES, image
 
 
+def test_no_cell_of_a_standard_run_in_the_gallery_went_a_minute_without_output():
+    """Every notebook's standard entry says its longest silent cell, and it is within the limit.
+
+    The runner times, from papermill's log, the gaps between a cell's start, each output it shows
+    (progress lines included) and its end (gankit.run._Silences); the gallery writes the longest.
+    tests/test_expect.py checks the same for the kept runs that the notebooks' texts state.
+    """
+    import re
+
+    text = (ROOT / "docs" / "gallery.md").read_text()
+    for name in notebooks():
+        entry = text.split(f"## {name}: profile `standard`", 1)
+        assert len(entry) == 2, f"the gallery has no standard entry for {name}"
+        entry = entry[1].split("\n## ", 1)[0]
+        found = re.search(r"\| longest a cell showed nothing new \| ([\d.]+) s \(cell (\d+)", entry)
+        assert found, f"{name}'s gallery entry does not say its longest silent cell. Fix: run it again and regenerate."
+        assert float(found.group(1)) <= run.SILENCE_LIMIT, (
+            f"{name}: cell {found.group(2)} of its standard run showed nothing for {found.group(1)} s. "
+            f"Fix: give that cell progress output (gankit.progress), then run it again.")
+
+
 def test_the_committed_gallery_shows_each_image_at_least_128_px():
     from PIL import Image
 
