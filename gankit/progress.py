@@ -55,9 +55,14 @@ def _now() -> float:
 _REAL_NOW = _now  # a test that replaces _now replaces time: no heartbeat thread then
 
 
+def _shell():
+    """The running IPython shell, or None (IPython is not imported here unless something else did)."""
+    return sys.modules.get("IPython") and getattr(sys.modules["IPython"], "get_ipython", lambda: None)()
+
+
 def _in_notebook_kernel() -> bool:
     """True inside an IPython kernel (JupyterLab, Colab, papermill), not in a plain terminal IPython."""
-    shell = sys.modules.get("IPython") and getattr(sys.modules["IPython"], "get_ipython", lambda: None)()
+    shell = _shell()
     return shell is not None and getattr(shell, "kernel", None) is not None
 
 
@@ -250,8 +255,7 @@ class Progress:
 def _cell_marks():
     """What changes when a notebook kernel moves on: its execution count and its last error shown
     (None outside a kernel, and the same for as long as the process runs)."""
-    shell = sys.modules.get("IPython") and getattr(sys.modules["IPython"], "get_ipython", lambda: None)()
-    return (getattr(shell, "execution_count", None), id(getattr(sys, "last_value", None)))
+    return (getattr(_shell(), "execution_count", None), id(getattr(sys, "last_value", None)))
 
 
 def _training_progress_class():
