@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
-import io
 import pathlib
 
 import nbformat
@@ -46,11 +44,15 @@ def solution_sources(assignment: str) -> dict[str, str]:
             for c in notebook.cells if nbgrader_meta(c).get("solution")}
 
 
+def graded_cells(assignment: str) -> list:
+    """The graded test cells of the source notebook (their hidden tests included), in order."""
+    notebook = nbformat.read(notebook_path(assignment), as_version=4)
+    return [c for c in notebook.cells if nbgrader_meta(c).get("grade")]
+
+
 def cell_points(assignment: str) -> dict[str, float]:
     """{grade_id: points} for every graded test cell of the source notebook."""
-    notebook = nbformat.read(notebook_path(assignment), as_version=4)
-    return {nbgrader_meta(c)["grade_id"]: float(nbgrader_meta(c)["points"])
-            for c in notebook.cells if nbgrader_meta(c).get("grade")}
+    return {nbgrader_meta(c)["grade_id"]: float(nbgrader_meta(c)["points"]) for c in graded_cells(assignment)}
 
 
 def filled_submission(assignment: str, replace: dict[str, str] | None = None, blank: bool = False):
@@ -117,8 +119,7 @@ def pack_wrong_answers(wrong: list[dict]) -> list[list[dict]]:
 
 def graded_test_sources(assignment: str) -> dict[str, str]:
     """{grade_id: source} of every graded test cell of the source notebook, hidden tests included."""
-    notebook = nbformat.read(notebook_path(assignment), as_version=4)
-    return {nbgrader_meta(c)["grade_id"]: c.source for c in notebook.cells if nbgrader_meta(c).get("grade")}
+    return {nbgrader_meta(c)["grade_id"]: c.source for c in graded_cells(assignment)}
 
 
 def prelude_namespace(module, answers: list[str]) -> dict:
@@ -134,9 +135,6 @@ def prelude_namespace(module, answers: list[str]) -> dict:
     return namespace
 
 
-def run_in(namespace: dict, code: str, name: str = "<check>") -> str:
-    """Run ``code`` in a copy of ``namespace``; return what it printed, raise what it raised."""
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        exec(compile(code, name, "exec"), dict(namespace))
-    return printed.getvalue()
+def run_in(namespace: dict, code: str, name: str = "<check>") -> None:
+    """Run ``code`` in a copy of ``namespace`` (so that it cannot change it); raise what it raised."""
+    exec(compile(code, name, "exec"), dict(namespace))
