@@ -74,6 +74,22 @@ def test_patchgan_score_depends_on_exactly_its_70x70_window():
         assert abs(numpy_of(d(poked))[0, 5, 5, 0] - base) > 1e-6, f"pixel ({row}, {col}) should reach score (5, 5)"
 
 
+def test_pix2pix_profiles_keep_the_papers_patch_proportion():
+    """04 says its standard discriminator sees 16 of 64 pixels, a quarter of the side as the paper's 70 of
+    256: every profile that trains at 64 px or more must judge patches, not whole images."""
+    import pathlib
+
+    from gankit.profiles import notebook_profile
+
+    notebook = pathlib.Path(__file__).resolve().parents[1] / "solutions" / "04_pix2pix" / "04_pix2pix.ipynb"
+    for name in ("standard", "gpu", "full"):
+        settings = notebook_profile(notebook, name)
+        d = blocks.patchgan(settings["image_size"], channels=6, width=4, layers_down=settings["d_layers"])
+        side = blocks.receptive_field(d) / settings["image_size"]
+        assert 0.2 <= side <= 0.3, f"{name}: each score sees {side:.0%} of the side, not about a quarter"
+    assert blocks.receptive_field(blocks.patchgan(64, width=4, layers_down=notebook_profile(notebook, "standard")["d_layers"])) == 16
+
+
 def test_unet_joins_each_skip_to_its_own_level():
     seed_everything(0)
     levels, size = 4, 32
