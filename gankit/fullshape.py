@@ -107,7 +107,7 @@ def measure(notebook: str, steps: int = 1, root=ROOT, profile: str = "full") -> 
 
         size, batch = full["image_size"], full["batch_size"]
         gan = CycleGAN(image_size=size, width=full["width"], blocks=full["blocks"], d_width=full["d_width"],
-                       pool_size=full["pool_size"], seed=0)
+                       d_layers=full["d_layers"], pool_size=full["pool_size"], seed=0)
         gan.compile(adam(10), adam(10), adam(10))
         x = rng.uniform(-1, 1, (2, batch, size, size, 3)).astype("float32")
         seconds = _time_steps(gan, x[0], x[1], steps)
