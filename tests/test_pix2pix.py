@@ -237,5 +237,5 @@ def test_the_shipped_rows_are_the_kept_runs_and_the_signs_hold_for_them():
     assert by("l1")[-1] == "edge map" and by("psnr")[0] == "edge map" and by("sharpness")[0] != "edge map"
     assert by("sharpness")[0] == "mean photo" and by("ssim")[0] == "mean photo" and mean["l1"] < edge["l1"]
     assert set(by("l1")[:2]) == set(by("ssim")[-2:]) == set(by("psnr")[-2:]) == {"l1 alone", "pix2pix"}
-    assert by("sharpness")[-1] == "pix2pix" and l1only["sharpness"] < gan["sharpness"] - 0.1
-    assert all(abs(l1only[m] - gan[m]) < 0.1 for m in ("l1", "psnr", "ssim"))  # "within a few hundredths"
+    assert l1only["sharpness"] < gan["sharpness"] - 0.1  # "clearly the sharper of those two"
+    assert all(abs(l1only[m] - gan[m]) < 0.05 for m in ("l1", "ssim")) and abs(l1only["psnr"] - gan["psnr"]) < 1
