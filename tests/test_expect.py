@@ -139,3 +139,51 @@ def test_runs_kept_at_other_seeds_meet_todays_bars_and_their_range_is_checked(no
     changed = copy.deepcopy(next(iter(others.values())))
     changed["parameters"]["steps"] = 1
     assert any("steps" in why for why in expect.not_default(path, changed, other_seed=True))
+
+
+# What a "What to expect" text says in words about its kept seeds, beside the numbers it states: the
+# phrase must be in the text, and what it says must hold for the runs kept at the default seed and at
+# the other seeds (each predicate takes the list of their records). A rerun that breaks a sentence
+# fails here until the text is rewritten.
+def _each(holds):
+    return lambda runs: all(holds(r) for r in runs)
+
+
+def _identity(r, key):
+    return r["identity_effect"]["with identity loss"][key], r["identity_effect"]["without"][key]
+
+
+CLAIMS = {
+    "03_cyclegan": {
+        "every seed above the untranslated, blurred and untrained baselines": _each(
+            lambda r: r["monet_probability"] > max(r["monet_probability_photo"], r["monet_probability_blurred"],
+                                                   r["monet_probability_untrained"])),
+        "every seed above the colour-matched photos by the mean probability": _each(
+            lambda r: r["monet_probability"] > r["monet_probability_colour_matched"]),
+        # section 9: the paintings -> photos colour shift, with against without the identity loss
+        "lower with the identity loss by more than 0.15 at two of the three seeds, the same at the third":
+            lambda runs: len(runs) == 3
+            and sorted(_identity(r, "colour_shift_to_photo")[1] - _identity(r, "colour_shift_to_photo")[0]
+                       for r in runs)[0] == pytest.approx(0, abs=0.005)
+            and sum(_identity(r, "colour_shift_to_photo")[1] - _identity(r, "colour_shift_to_photo")[0] > 0.15
+                    for r in runs) == 2,
+    },
+    "04_pix2pix": {
+        "was never further from the truth than pix2pix": _each(
+            lambda r: r["l1only_l1"] <= r["gan_l1"] and r["l1only_psnr"] >= r["gan_psnr"]
+            and r["l1only_ssim"] >= r["gan_ssim"]),
+        "the sharpness gap held at every seed": _each(lambda r: r["l1only_sharpness"] < r["gan_sharpness"] - 0.05),
+    },
+}
+
+
+@pytest.mark.parametrize("notebook", sorted(CLAIMS))
+def test_what_the_text_says_in_words_holds_at_every_kept_seed(notebook):
+    path = ROOT / "solutions" / notebook / f"{notebook}.ipynb"
+    text = " ".join(expect.stated(path, BARS[notebook]["expect"]).split())
+    runs = [json.loads(expect.expected_path(notebook).read_text(encoding="utf-8")),
+            *expect.other_seed_runs(notebook).values()]
+    assert len(runs) >= 3
+    for phrase, holds in CLAIMS[notebook].items():
+        assert phrase in text, f"{notebook}: the text no longer says {phrase!r}: rewrite CLAIMS with what it says now"
+        assert holds([run["records"] for run in runs]), f"{notebook}: {phrase!r} does not hold for its kept runs"
