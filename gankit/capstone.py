@@ -8,15 +8,18 @@ The pieces, in the order the study uses them:
   noise, and never a flip (a mirrored 2 is no digit, a 6 turned upside down is a 9);
 * :func:`mix` -- the real set plus ``ratio`` times as many synthetic images, each with its own label;
 * :func:`build_classifier` and :func:`train_classifier` -- one small CNN, trained for a fixed
-  number of steps whatever the size of its training set, so that every arm gets the same budget;
-* :func:`sweep` -- the four arms, (a) real only, (b) real + classic augmentation, (c) real + GAN
-  images, (d) real + both, at each ratio of synthetic to real images, over several seeds;
-  returns the table (mean and standard deviation of test accuracy per arm and ratio);
+  number of steps whatever the size of its training set, so that every arm gets the same budget
+  (:func:`training_stream`: what it is shown, pass after pass, augmented afresh or not);
+* :func:`sweep` -- the five arms, (a) real only, (b) real + classic augmentation, (c) real + GAN
+  images, (d) real + both, at each ratio of synthetic to real images, and (e) the real digits
+  augmented afresh on every pass, over several seeds; returns the table (mean and standard
+  deviation of test accuracy per arm and ratio);
 * :func:`plot_table` -- accuracy against ratio, with error bars;
 * :func:`verdict` and :func:`conclusion` -- what the table says by mean ± std, as numbers and as a sentence;
 * :func:`paired_differences`, :func:`format_paired` and :func:`paired_conclusion` -- each arm minus
   real only, seed by seed, with a standard error and a 95% interval, and the sentence the notebook
-  concludes with;
+  concludes with; :func:`fresh_against_pool` and :func:`fresh_sentence` -- augmentation afresh
+  against its largest pool, the same way;
 * :func:`within_class_spread` and :func:`spread_ratio` -- variety within a class, which
   conditional accuracy cannot see.
 """
@@ -30,7 +33,11 @@ ARMS = {  # key: what the plot and the sentence call it
     "augmented": "real + classic augmentation",
     "gan": "real + GAN images",
     "both": "real + both",
+    "fresh": "augmented afresh each pass",
 }
+# Arms that store no synthetic images: they train on the real set alone (ratio 0), "fresh" with
+# every pass over it augmented anew (see train_classifier).
+ONE_POINT = ("real", "fresh")
 NUM_CLASSES = 10
 
 
@@ -116,23 +123,47 @@ def build_classifier(seed: int = 0):
     ], name="classifier")
 
 
-def train_classifier(images, labels, steps: int, batch_size: int = 64, seed: int = 0, learning_rate: float = 1e-3):
+def training_stream(images, labels, steps: int, batch_size: int = 64, seed: int = 0, augment=None):
+    """The ``steps * batch_size`` images (and their labels) a classifier is shown, in the order it sees them.
+
+    The set is shown pass after pass, each pass in its own random order (fixed by ``seed``).
+    With ``augment`` (a function ``augment(images, seed=...)``), every pass is a new augmented
+    copy of the set, drawn with its own seed: no augmented image is shown twice, and the order
+    is the same as without ``augment``, so only the augmentation differs. The passes are
+    augmented before training starts: that shows the classifier exactly what augmenting each
+    batch as it comes would show it, and it is faster.
+    """
+    from gankit.utils import to_numpy
+
+    images, labels = np.asarray(images, "float32"), np.asarray(labels, "int32").reshape(-1)
+    needed = steps * batch_size
+    shown, orders = [], []
+    for p in range(-(-needed // len(images))):
+        rng = np.random.default_rng([seed, p])
+        order = rng.permutation(len(images))
+        orders.append(order)
+        if augment is not None:
+            shown.append(to_numpy(augment(images[order], seed=int(rng.integers(1 << 30)))).astype("float32"))
+    order = np.concatenate(orders)[:needed]
+    return (np.concatenate(shown)[:needed] if augment is not None else images[order]), labels[order]
+
+
+def train_classifier(images, labels, steps: int, batch_size: int = 64, seed: int = 0, learning_rate: float = 1e-3,
+                     augment=None):
     """A fresh :func:`build_classifier` trained for exactly ``steps`` steps on ``(images, labels)``; returns it.
 
     A fixed number of steps (not epochs) gives every arm the same budget, however many
     synthetic images it adds. Nothing is chosen by looking at the test set: no early
-    stopping, no picking the best epoch.
+    stopping, no picking the best epoch. ``augment``: augment every pass over the set anew
+    (:func:`training_stream`).
     """
     import keras
 
-    images, labels = np.asarray(images, "float32"), np.asarray(labels, "int32").reshape(-1)
-    needed = steps * batch_size
-    passes = -(-needed // len(images))
-    order = np.concatenate([np.random.default_rng([seed, p]).permutation(len(images)) for p in range(passes)])[:needed]
+    shown, shown_labels = training_stream(images, labels, steps, batch_size, seed, augment)
     model = build_classifier(seed)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    model.fit(images[order], labels[order], batch_size=batch_size, epochs=1, shuffle=False, verbose=0)
+    model.fit(shown, shown_labels, batch_size=batch_size, epochs=1, shuffle=False, verbose=0)
     return model
 
 
@@ -149,9 +180,11 @@ def arm_data(arm: str, real, augmented, generated, ratio: float, seed: int, mix=
 
     ``real``, ``augmented`` and ``generated`` are ``(images, labels)`` pairs; the last two are
     pools at least ``max ratio`` x the real set. Arm "both" takes half its synthetic images
-    from each pool, so that every arm at a ratio trains on a set of the same size.
+    from each pool, so that every arm at a ratio trains on a set of the same size. Arms "real"
+    and "fresh" store no synthetic images: their set is ``real`` (arm "fresh" augments it as it
+    trains, :func:`train_classifier`).
     """
-    if arm == "real" or ratio == 0:
+    if arm in ONE_POINT or ratio == 0:
         return real
     if arm in ("augmented", "gan"):
         pool = augmented if arm == "augmented" else generated
@@ -182,9 +215,10 @@ def sweep(real, test, make_fakes, ratios, seeds, steps: int, batch_size: int = 6
     ``real`` and ``test`` are ``(images, labels)``; ``make_fakes(n, seed)`` returns ``n``
     generated images with the labels they were generated for. For each seed the synthetic
     pools are drawn once (so the arms of one seed share them) and the classifier starts from
-    the same weights in every arm: the arms differ only in their data. Arm "real" runs at
-    ratio 0 only; every other arm at each non-zero ratio. ``progress`` shows classifiers
-    trained and time left (each also gets its line from ``log``).
+    the same weights in every arm: the arms differ only in their data. Arms "real" and "fresh"
+    run at ratio 0 only (arm "fresh" passes ``augment`` to :func:`train_classifier`, which
+    augments every pass over the real set anew); every other arm at each non-zero ratio.
+    ``progress`` shows classifiers trained and time left (each also gets its line from ``log``).
     """
     import time
 
@@ -194,7 +228,7 @@ def sweep(real, test, make_fakes, ratios, seeds, steps: int, batch_size: int = 6
     top = max(ratios)
     n = len(real[0])
     results: dict = {}
-    per_seed = sum(1 if arm == "real" else len([r for r in ratios if r > 0]) for arm in arms)
+    per_seed = sum(1 if arm in ONE_POINT else len([r for r in ratios if r > 0]) for arm in arms)
     bar = Progress(per_seed * len(seeds), "sweep", unit="classifiers", mode=None if progress else "off")
     bar.begin()
     for seed in seeds:
@@ -204,14 +238,16 @@ def sweep(real, test, make_fakes, ratios, seeds, steps: int, batch_size: int = 6
                      np.tile(np.asarray(real[1]), copies)[:pool])
         generated = make_fakes(pool, seed) if "gan" in arms or "both" in arms else None
         for arm in arms:
-            for ratio in ([0.0] if arm == "real" else [r for r in ratios if r > 0]):
+            for ratio in ([0.0] if arm in ONE_POINT else [r for r in ratios if r > 0]):
                 start = time.time()
                 x, y = arm_data(arm, real, augmented, generated, ratio, seed, mix=mix)
-                model = train_classifier(x, y, steps, batch_size=batch_size, seed=seed)
+                model = train_classifier(x, y, steps, batch_size=batch_size, seed=seed,
+                                         augment=augment if arm == "fresh" else None)
                 score = accuracy(model, *test)
                 results.setdefault((arm, ratio), []).append(score)
                 if log:
-                    log(f"seed {seed}  {ARMS[arm]:28s} ratio {ratio:g}: {len(x):6d} images, "
+                    log(f"seed {seed}  {ARMS[arm]:28s} ratio {ratio:g}: {len(x):6d} images"
+                        f"{', a new augmented copy each pass' if arm == 'fresh' else ''}, "
                         f"test accuracy {score:.4f} ({time.time() - start:.0f} s)")
                 bar.update(sum(len(v) for v in results.values()))
     bar.close()
@@ -221,9 +257,9 @@ def sweep(real, test, make_fakes, ratios, seeds, steps: int, batch_size: int = 6
 
 def format_table(table: list[dict]) -> str:
     """The table as text: one line per arm and ratio, accuracy in % as mean ± std over n seeds."""
-    lines = [f"{'arm':30s} {'ratio':>6s} {'accuracy %':>16s} {'seeds':>6s}"]
+    lines = [f"{'arm':32s} {'ratio':>6s} {'accuracy %':>16s} {'seeds':>6s}"]
     for row in sorted(table, key=lambda r: (list(ARMS).index(r["arm"]), r["ratio"])):
-        lines.append(f"{ARMS[row['arm']]:30s} {row['ratio']:>5g}x {100 * row['mean']:9.2f} ± {100 * row['std']:4.2f}"
+        lines.append(f"{ARMS[row['arm']]:32s} {row['ratio']:>5g}x {100 * row['mean']:9.2f} ± {100 * row['std']:4.2f}"
                      f" {row['n']:>6d}")
     return "\n".join(lines)
 
@@ -234,9 +270,13 @@ def plot_table(table: list[dict], ax=None, title: str | None = None):
 
     ax = ax or plt.subplots(figsize=(7, 4))[1]
     base = _row(table, "real", 0.0)
-    for arm, name in ARMS.items():
+    for colour, (arm, name) in enumerate(ARMS.items()):
+        if arm in ONE_POINT and arm != "real" and _row(table, arm, 0.0):
+            row = _row(table, arm, 0.0)  # no ratio: a level line, like real only
+            ax.axhspan(100 * (row["mean"] - row["std"]), 100 * (row["mean"] + row["std"]), color=f"C{colour}", alpha=0.15)
+            ax.axhline(100 * row["mean"], color=f"C{colour}", linestyle="--", label=f"{name} (± std)")
         rows = sorted((r for r in table if r["arm"] == arm and r["ratio"] > 0), key=lambda r: r["ratio"])
-        if arm == "real" or not rows:
+        if arm in ONE_POINT or not rows:
             continue
         rows = ([base] if base else []) + rows
         ax.errorbar([r["ratio"] for r in rows], [100 * r["mean"] for r in rows], yerr=[100 * r["std"] for r in rows],
@@ -260,6 +300,11 @@ def plot_table(table: list[dict], ax=None, title: str | None = None):
 
 def _row(table, arm, ratio):
     return next((r for r in table if r["arm"] == arm and r["ratio"] == ratio), None)
+
+
+def _name(arm: str, ratio: float) -> str:
+    """How a sentence names one row: the arm, and its ratio where it has one."""
+    return ARMS[arm] if arm in ONE_POINT else f"{ARMS[arm]} at {ratio:g}x"
 
 
 def verdict(table: list[dict]) -> dict:
@@ -302,17 +347,17 @@ def conclusion(table: list[dict]) -> str:
     seeds = f"{v['seeds']} seed{'s' if v['seeds'] != 1 else ''}"
     if v["seeds"] < 2:
         return (f"One seed per point: there is no spread to compare a difference with, so this run shows no "
-                f"winner. The best mean is {ARMS[v['best_arm']]} at {v['best_ratio']:g}x, {_pct(v['best_mean'])}, "
+                f"winner. The best mean is {_name(v['best_arm'], v['best_ratio'])}, {_pct(v['best_mean'])}, "
                 f"where {base}. Run at least 3 seeds before drawing a conclusion.")
     if v["significant"]:
-        first = (f"Best: {ARMS[v['best_arm']]} at {v['best_ratio']:g}x, {_pct(v['best_mean'])} ± "
+        first = (f"Best: {_name(v['best_arm'], v['best_ratio'])}, {_pct(v['best_mean'])} ± "
                  f"{100 * v['best_std']:.1f}, where {base}: a lead of {100 * v['lead']:.1f} points, larger than "
                  f"the spread of {100 * v['spread']:.1f} points (the two standard deviations added, {seeds}).")
     elif v["best_arm"] == "real":
         first = (f"No arm beats real only: {base}, and every arm with synthetic images scores lower "
                  f"({seeds}).")
     else:
-        first = (f"No clear winner: the best, {ARMS[v['best_arm']]} at {v['best_ratio']:g}x with "
+        first = (f"No clear winner: the best, {_name(v['best_arm'], v['best_ratio'])} with "
                  f"{_pct(v['best_mean'])} ± {100 * v['best_std']:.1f}, leads real only ({base}) by "
                  f"{100 * v['lead']:.1f} points, within the spread of {100 * v['spread']:.1f} points "
                  f"(the two standard deviations added, {seeds}): a tie.")
@@ -417,7 +462,7 @@ def format_paired(table: list[dict]) -> str:
     return "\n".join(lines)
 
 
-SCOPE = "one conditional GAN, one labelled set, synthetic pools drawn once per seed"
+SCOPE = "one conditional GAN, one labelled set, GAN images drawn once per seed"
 
 
 def paired_conclusion(table: list[dict]) -> str:
@@ -433,7 +478,7 @@ def paired_conclusion(table: list[dict]) -> str:
         return "Only real only is in the table: there is nothing to compare it with."
     n = pairs[0]["n"]
     best = max(pairs, key=lambda r: r["mean"])
-    name = f"{ARMS[best['arm']]} at {best['ratio']:g}x"
+    name = _name(best["arm"], best["ratio"])
     if n < 2:
         return (f"One seed per point: a difference from real only cannot be told from luck without a standard "
                 f"error, so this run shows no winner. The largest difference is {name}, "
@@ -479,6 +524,40 @@ def paired_claim_holds(table: list[dict], sentence: str) -> bool:
     gain = ("a gain the seeds agree on" in sentence) == (best["verdict"] == "higher")
     hurt = ("GAN images hurt" in sentence) == any(r["arm"] == "gan" and r["verdict"] == "lower" for r in pairs)
     return bool(named and gain and hurt)
+
+
+def fresh_against_pool(table: list[dict]) -> dict | None:
+    """Arm "fresh" minus classic augmentation at its largest pool, seed by seed (a :func:`paired_differences` row).
+
+    Both arms show the classifier augmented digits; they differ in how many different ones: a
+    pool of ``ratio`` copies per digit drawn once, or a new copy on every pass. None when the
+    table lacks either arm.
+    """
+    pooled = [r["ratio"] for r in table if r["arm"] == "augmented"]
+    if not pooled or _row(table, "fresh", 0.0) is None:
+        return None
+    top = max(pooled)
+    row = next(r for r in paired_differences(table, "augmented", top) if r["arm"] == "fresh")
+    return dict(row, pool=top)
+
+
+def fresh_sentence(table: list[dict]) -> str:
+    """What :func:`fresh_against_pool` says, in one sentence written from its numbers."""
+    row = fresh_against_pool(table)
+    if row is None:
+        return "The table lacks arm (e) or classic augmentation: there is nothing to compare."
+    head = (f"{ARMS['fresh'].capitalize()} minus {ARMS['augmented']} at {row['pool']:g}x, seed by seed: "
+            f"{100 * row['mean']:+.2f} points")
+    if row["se"] is None:
+        return f"{head} (one seed: no interval, so no verdict)."
+    interval = f"standard error {100 * row['se']:.2f}, 95% interval {100 * row['low']:+.2f} to {100 * row['high']:+.2f}"
+    if row["verdict"] == "higher":
+        verdict = "augmenting afresh beat the pool, and the seeds agree on it."
+    elif row["verdict"] == "lower":
+        verdict = "the pool beat augmenting afresh, and the seeds agree on it."
+    else:
+        verdict = "level: the interval includes 0."
+    return f"{head} over {row['n']} seeds ({interval}): {verdict}"
 
 
 # -- variety within a class ----------------------------------------------------------------------

@@ -1,15 +1,13 @@
 """Notebook 05's study: the sentence says what the table shows, mixing keeps labels, augmentation never flips."""
 
 import json
-import pathlib
 
 import numpy as np
 import pytest
 
-from gankit import capstone
+from gankit import capstone, expect
 from gankit.exercises import capstone as exercises
 
-RECORDED = pathlib.Path(__file__).resolve().parent.parent / "docs" / "capstone_standard.json"
 
 
 def _table(**arms):
@@ -115,28 +113,122 @@ def test_arm_both_takes_half_its_synthetic_images_from_each_pool():
     assert capstone.arm_data("real", real, aug, gan, 0, seed=0) is real
 
 
-def test_the_recorded_standard_run_says_what_its_table_shows():
-    """The standard run's table (docs/capstone_standard.json) against the sentence the notebook printed."""
-    if not RECORDED.is_file():
-        pytest.fail(f"{RECORDED} is missing. Fix: run the standard profile and write its table and conclusion there "
-                    "(docs/notes_05.md says how).")
-    recorded = json.loads(RECORDED.read_text())
-    for table_key, sentence_key in (("table", "conclusion"), ("more_table", "more_conclusion")):
-        if table_key not in recorded:
-            continue
-        table, sentence = recorded[table_key], recorded[sentence_key]
-        assert min(len(row["accuracies"]) for row in table) >= 3, "at least 3 seeds per point"
-        assert {row["arm"] for row in table} == set(capstone.ARMS)
-        # recomputed here from the raw accuracies, not read from the recorded means
-        means = {(r["arm"], r["ratio"]): np.mean(r["accuracies"]) for r in table}
-        stds = {(r["arm"], r["ratio"]): np.std(r["accuracies"], ddof=1) for r in table}
-        best = max(means, key=means.get)
-        base = ("real", 0.0)
-        lead, spread = means[best] - means[base], stds[best] + stds[base]
-        assert capstone.ARMS[best[0]] in sentence
-        assert ("larger than the spread" in sentence) == (best != base and lead > spread), (sentence, lead, spread)
-        assert f"{100 * means[base]:.1f}%" in sentence
-        assert sentence == capstone.conclusion(table)
+def _kept_runs():
+    """The kept standard runs of notebook 05: seed 42 (docs/expected/) and the other seeds (docs/expected/seeds/)."""
+    path = expect.expected_path("05_capstone")
+    if not path.is_file():
+        pytest.fail(f"{path} is missing. Fix: run the standard profile and keep it "
+                    "(python -m gankit.expect keep RESULT_FOLDER; docs/notes_05.md says how).")
+    return [json.loads(path.read_text(encoding="utf-8"))] + list(expect.other_seed_runs("05_capstone").values())
+
+
+def test_every_kept_standard_run_says_what_its_table_shows():
+    """Each kept run's tables against the sentences the notebook printed, recomputed from the raw accuracies."""
+    runs = _kept_runs()
+    assert len(runs) >= 3, "the default seed and two more"
+    for run in runs:
+        records = run["records"]
+        for table_key, sentence_key in (("table", "conclusion"), ("more_table", "more_conclusion")):
+            table, sentence = records[table_key], records[sentence_key]
+            assert min(len(row["accuracies"]) for row in table) >= 3, "at least 3 seeds per point"
+            assert {row["arm"] for row in table} == set(capstone.ARMS)
+            assert {row["ratio"] for row in table if row["arm"] in capstone.ONE_POINT} == {0.0}
+            # recomputed here from the raw accuracies, not read from the recorded means
+            means = {(r["arm"], r["ratio"]): np.mean(r["accuracies"]) for r in table}
+            stds = {(r["arm"], r["ratio"]): np.std(r["accuracies"], ddof=1) for r in table}
+            best = max(means, key=means.get)
+            base = ("real", 0.0)
+            lead, spread = means[best] - means[base], stds[best] + stds[base]
+            assert capstone.ARMS[best[0]] in sentence
+            assert ("larger than the spread" in sentence) == (best != base and lead > spread), (sentence, lead, spread)
+            assert f"{100 * means[base]:.1f}%" in sentence
+            assert sentence == capstone.conclusion(table)
+        assert records["paired_conclusion"] == capstone.paired_conclusion(records["table"])
+
+
+# -- arm (e): augmented afresh on every pass -----------------------------------------------------
+
+def _marking_augment(calls):
+    """An augment that adds 10 * (its call's number + 1) to the images, so each pass can be told apart."""
+    def augment(images, seed=0):
+        calls.append(seed)
+        return np.asarray(images) + 10.0 * len(calls)
+    return augment
+
+
+def test_fresh_augmentation_gives_every_pass_its_own_copy_in_the_same_order():
+    images = np.arange(10, dtype="float32")[:, None, None, None] * np.ones((1, 28, 28, 1), "float32")
+    labels = np.arange(10) % 3
+    plain_x, plain_y = capstone.training_stream(images, labels, steps=7, batch_size=4, seed=3)
+    calls = []
+    fresh_x, fresh_y = capstone.training_stream(images, labels, steps=7, batch_size=4, seed=3,
+                                                augment=_marking_augment(calls))
+    assert len(plain_x) == len(fresh_x) == 28  # exactly steps x batch, the last pass cut short
+    assert len(calls) == 3 and len(set(calls)) == 3, calls  # 3 passes of 10, each with its own seed
+    np.testing.assert_array_equal(fresh_y, plain_y)  # the same order, labels kept with their images
+    offsets = fresh_x[:, 0, 0, 0] - plain_x[:, 0, 0, 0]
+    np.testing.assert_array_equal(offsets, np.repeat([10.0, 20.0, 30.0], 10)[:28])  # pass k is the k-th copy
+    for p in range(2):  # every full pass shows each image once; the cut one, 8 different ones
+        assert sorted(plain_x[10 * p:10 * p + 10, 0, 0, 0].tolist()) == list(range(10))
+    assert len(set(plain_x[20:, 0, 0, 0].tolist())) == 8
+    again = []
+    capstone.training_stream(images, labels, steps=7, batch_size=4, seed=3, augment=_marking_augment(again))
+    assert again == calls  # fixed by the seed
+    other = []
+    capstone.training_stream(images, labels, steps=7, batch_size=4, seed=4, augment=_marking_augment(other))
+    assert other != calls
+
+
+def test_the_sweep_runs_the_fresh_arm_once_per_seed_with_the_augment_it_is_given():
+    rng = np.random.default_rng(0)
+    real = (rng.uniform(-1, 1, (20, 28, 28, 1)).astype("float32"), np.arange(20) % 10)
+    test = (rng.uniform(-1, 1, (30, 28, 28, 1)).astype("float32"), np.arange(30) % 10)
+    calls = []
+
+    def augment(images, seed=0):
+        calls.append((len(images), seed))
+        return np.asarray(images)
+
+    def make_fakes(n, seed):
+        return np.zeros((n, 28, 28, 1), "float32"), np.arange(n) % 10
+
+    table = capstone.sweep(real, test, make_fakes, ratios=[0, 1], seeds=[5], steps=3, batch_size=10,
+                           augment=augment, log=None, progress=False)
+    assert {(r["arm"], r["ratio"]) for r in table} == {("real", 0.0), ("fresh", 0.0), ("augmented", 1.0),
+                                                       ("gan", 1.0), ("both", 1.0)}
+    # one call makes the augmented pool (the real set, once for ratio 1); then one per pass of arm "fresh"
+    assert [n for n, _ in calls] == [20, 20, 20]
+    assert calls[0][1] not in {seed for _, seed in calls[1:]}
+
+
+def test_a_fresh_arm_is_named_without_a_ratio():
+    table = _table(real=BASE, augmented={1: [0.82, 0.83, 0.81]}, gan={1: [0.78, 0.79, 0.77]}, both=SMALL,
+                   fresh={0: [0.86, 0.87, 0.85]})
+    sentence = capstone.conclusion(table)
+    assert sentence.startswith("Best: augmented afresh each pass, 86.0% ± 1.0") and "0x" not in sentence
+    assert capstone.claim_holds(table, sentence)
+    paired = capstone.paired_conclusion(table)
+    assert paired.startswith("Best: augmented afresh each pass, +6.00 points above real only")
+    assert capstone.paired_claim_holds(table, paired)
+    text = capstone.format_table(table)
+    assert text.splitlines()[-1].startswith("augmented afresh each pass") and "86.00 ± 1.00" in text
+
+
+def test_fresh_against_the_largest_pool_seed_by_seed():
+    table = _table(real=BASE, augmented={1: [0.82, 0.83, 0.81], 4: [0.84, 0.85, 0.83]}, gan={1: [0.78, 0.79, 0.77]},
+                   both=SMALL, fresh={0: [0.85, 0.86, 0.84]})
+    row = capstone.fresh_against_pool(table)
+    assert row["pool"] == 4.0 and row["mean"] == pytest.approx(0.01) and row["verdict"] == "higher"
+    sentence = capstone.fresh_sentence(table)
+    assert sentence.startswith("Augmented afresh each pass minus real + classic augmentation at 4x, seed by seed: "
+                               "+1.00 points over 3 seeds")
+    assert sentence.endswith("augmenting afresh beat the pool, and the seeds agree on it.")
+    tie = _table(real=BASE, augmented={1: [0.82, 0.83, 0.81]}, fresh={0: [0.83, 0.82, 0.81]})
+    assert capstone.fresh_sentence(tie).endswith("level: the interval includes 0.")
+    lower = _table(real=BASE, augmented={1: [0.82, 0.83, 0.81]}, fresh={0: [0.80, 0.81, 0.79]})
+    assert "the pool beat augmenting afresh" in capstone.fresh_sentence(lower)
+    assert capstone.fresh_against_pool(_table(real=BASE, augmented=SMALL)) is None
+    assert "one seed" in capstone.fresh_sentence(_table(real={0: [0.8]}, augmented={1: [0.9]}, fresh={0: [0.85]}))
 
 
 # -- paired by seed ------------------------------------------------------------------------------
