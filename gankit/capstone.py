@@ -36,7 +36,7 @@ ARMS = {  # key: what the plot and the sentence call it
     "fresh": "augmented afresh each pass",
 }
 # Arms that store no synthetic images: they train on the real set alone (ratio 0), "fresh" with
-# every pass over it augmented anew (see train_classifier).
+# every pass over it augmented anew (see training_stream).
 ONE_POINT = ("real", "fresh")
 NUM_CLASSES = 10
 
