@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from gankit import expect
+from gankit import capstone, expect
 from gankit.run import ROOT, SILENCE_LIMIT, load_bars, metric_value
 
 BARS = load_bars()
@@ -40,7 +40,8 @@ def test_a_changed_number_or_seed_is_caught(notebook):
             for part in path:
                 where = where[int(part)] if isinstance(where, list) else where[part]
             last = int(last) if isinstance(where, list) else last
-            where[last] = where[last] * 1.5 + 1  # a run that gave another number
+            value = where[last]  # a run that gave another number, or another word
+            where[last] = f"not {value}" if isinstance(value, str) else value * 1.5 + 1
             problems = expect.disagreements(notebook, text, other, spec, seed, others)
             assert problems and name in problems[0] and "Fix" in problems[0], (name, say)
     assert any("seed" in p for p in expect.disagreements(notebook, text + " (seed 7)", run, spec, seed, others))
@@ -160,7 +161,23 @@ def _much_lower_at_two_same_at_one(gains):
     return len(gains) == 3 and abs(same) < 0.005 and all(gain > 0.15 for gain in lower)
 
 
+def _paired(table, arm):
+    """The seed-by-seed verdicts of one arm of 05's table against real only, one per ratio."""
+    return [row["verdict"] for row in capstone.paired_differences(table) if row["arm"] == arm]
+
+
 CLAIMS = {
+    "05_capstone": {
+        "augmenting afresh had the best mean at every seed": _each(lambda r: r["best_arm"] == "fresh"),
+        "level at two seeds and ahead at the third":
+            lambda runs: sorted(r["fresh_minus_pool_verdict"] for r in runs) == ["higher", "tie", "tie"],
+        "GAN images fell below real only at every ratio, seed by seed": _each(
+            lambda r: set(_paired(r["table"], "gan")) == {"lower"}),
+        "augmenting afresh was level with real only at every seed": _each(
+            lambda r: _paired(r["more_table"], "fresh") == ["tie"]),
+        "the pool's gain over real only held at one seed of three":
+            lambda runs: sum("higher" in _paired(r["more_table"], "augmented") for r in runs) == 1,
+    },
     "03_cyclegan": {
         "every seed above the untranslated, blurred and untrained baselines": _each(
             lambda r: r["monet_probability"] > max(r["monet_probability_photo"], r["monet_probability_blurred"],
