@@ -271,10 +271,11 @@ def plot_table(table: list[dict], ax=None, title: str | None = None):
     ax = ax or plt.subplots(figsize=(7, 4))[1]
     base = _row(table, "real", 0.0)
     for colour, (arm, name) in enumerate(ARMS.items()):
-        if arm in ONE_POINT and arm != "real" and _row(table, arm, 0.0):
-            row = _row(table, arm, 0.0)  # no ratio: a level line, like real only
-            ax.axhspan(100 * (row["mean"] - row["std"]), 100 * (row["mean"] + row["std"]), color=f"C{colour}", alpha=0.15)
-            ax.axhline(100 * row["mean"], color=f"C{colour}", linestyle="--", label=f"{name} (± std)")
+        level = _row(table, arm, 0.0) if arm in ONE_POINT and arm != "real" else None
+        if level:  # no ratio: a level line, like real only
+            ax.axhspan(100 * (level["mean"] - level["std"]), 100 * (level["mean"] + level["std"]), color=f"C{colour}",
+                       alpha=0.15)
+            ax.axhline(100 * level["mean"], color=f"C{colour}", linestyle="--", label=f"{name} (± std)")
         rows = sorted((r for r in table if r["arm"] == arm and r["ratio"] > 0), key=lambda r: r["ratio"])
         if arm in ONE_POINT or not rows:
             continue
