@@ -59,6 +59,11 @@ def other_seed_runs(notebook: str) -> dict[int, dict]:
     return runs
 
 
+def kept_runs(notebook: str) -> list[dict]:
+    """Every standard run kept for ``notebook``: the default seed's first, then :func:`other_seed_runs`'."""
+    return [json.loads(expected_path(notebook).read_text(encoding="utf-8")), *other_seed_runs(notebook).values()]
+
+
 def default_parameters(path: str | pathlib.Path) -> dict:
     """The simple assignments of a notebook's ``parameters`` cell (``seed = 42`` -> {"seed": 42})."""
     cells = json.loads(pathlib.Path(path).read_text(encoding="utf-8"))["cells"]

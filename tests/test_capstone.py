@@ -1,13 +1,10 @@
 """Notebook 05's study: the sentence says what the table shows, mixing keeps labels, augmentation never flips."""
 
-import json
-
 import numpy as np
 import pytest
 
 from gankit import capstone, expect
 from gankit.exercises import capstone as exercises
-
 
 
 def _table(**arms):
@@ -113,18 +110,9 @@ def test_arm_both_takes_half_its_synthetic_images_from_each_pool():
     assert capstone.arm_data("real", real, aug, gan, 0, seed=0) is real
 
 
-def _kept_runs():
-    """The kept standard runs of notebook 05: seed 42 (docs/expected/) and the other seeds (docs/expected/seeds/)."""
-    path = expect.expected_path("05_capstone")
-    if not path.is_file():
-        pytest.fail(f"{path} is missing. Fix: run the standard profile and keep it "
-                    "(python -m gankit.expect keep RESULT_FOLDER; docs/notes_05.md says how).")
-    return [json.loads(path.read_text(encoding="utf-8"))] + list(expect.other_seed_runs("05_capstone").values())
-
-
 def test_every_kept_standard_run_says_what_its_table_shows():
     """Each kept run's tables against the sentences the notebook printed, recomputed from the raw accuracies."""
-    runs = _kept_runs()
+    runs = expect.kept_runs("05_capstone")
     assert len(runs) >= 3, "the default seed and two more"
     for run in runs:
         records = run["records"]
